@@ -1,0 +1,4 @@
+from compiler.cli.main import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Lint rules that look at the resolved plan as a whole: names, definitions, deprecations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, error, warning
+from compiler.plan import model as m
+from compiler.plan.shape import Sections
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def naming(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
+    conventions = sections.values.get("conventions")
+    for key, names, code, noun in (
+        ("event_name", plan.events.values(), "TP005", "event"),
+        ("property_name", plan.properties.values(), "TP006", "property"),
+    ):
+        pattern = getattr(plan.conventions, key)
+        compiled = _compile(pattern)
+        if compiled is None:
+            yield error(
+                "TP009",
+                f"conventions.{key} is not a valid regular expression",
+                conventions.value_loc(key) if conventions else None,
+            )
+            continue
+        for item in names:
+            if not compiled.fullmatch(item.name):
+                yield error(
+                    code,
+                    f"{noun} name '{item.name}' does not follow the naming convention {pattern}",
+                    item.location,
+                )
+
+
+def collisions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
+    for noun, items in (("event", plan.events.values()), ("property", plan.properties.values())):
+        seen: dict[str, Any] = {}
+        for item in sorted(items, key=lambda i: i.location or m.Location("", 0, 0)):
+            folded = item.name.casefold()
+            if folded in seen:
+                first = seen[folded]
+                yield error(
+                    "TP007",
+                    f"{noun} '{item.name}' differs from {noun} '{first.name}' only in case",
+                    item.location,
+                )
+            else:
+                seen[folded] = item
+    for name, body, loc in sections.duplicates.get("properties", []):
+        first = plan.properties.get(name)
+        if first is None:
+            continue
+        where = (
+            f"{first.location.display_path()}:{first.location.line}"
+            if first.location
+            else "elsewhere"
+        )
+        if body["type"] != first.type:
+            yield error(
+                "TP014",
+                f"property '{name}' is defined here as {body['type']} and as {first.type} at {where}",
+                loc,
+            )
+        else:
+            yield error("TP007", f"property '{name}' is defined twice (first at {where})", loc)
+
+
+def definitions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
+    raw = sections.values.get("properties", {})
+    for prop in plan.properties.values():
+        body = raw.get(prop.name)
+        for key, message in _definition_problems(prop):
+            loc = body.value_loc(key) if body is not None and key in body else prop.location
+            yield error("TP009", f"property '{prop.name}': {message}", loc)
+
+
+def _definition_problems(p: m.Property) -> Iterator[tuple[str, str]]:
+    if p.type not in m.PROPERTY_TYPES:
+        yield "type", f"unknown type '{p.type}' (expected one of: {', '.join(m.PROPERTY_TYPES)})"
+        return
+    numeric, text = p.type in ("integer", "number"), p.type == "string"
+    for key, value, allowed in (
+        ("minimum", p.minimum, numeric),
+        ("maximum", p.maximum, numeric),
+        ("min_length", p.min_length, text),
+        ("max_length", p.max_length, text),
+        ("pattern", p.pattern, text),
+        ("format", p.format, text),
+    ):
+        if value is not None and not allowed:
+            yield key, f"{key} does not apply to type {p.type}"
+    if p.minimum is not None and p.maximum is not None and p.minimum > p.maximum:
+        yield "minimum", f"minimum {p.minimum} is greater than maximum {p.maximum}"
+    if p.min_length is not None and p.max_length is not None and p.min_length > p.max_length:
+        yield "min_length", "min_length is greater than max_length"
+    if p.format is not None and p.format not in m.FORMATS:
+        yield "format", f"unknown format '{p.format}' (expected one of: {', '.join(m.FORMATS)})"
+    if p.pattern is not None and _compile(p.pattern) is None:
+        yield "pattern", f"pattern {p.pattern!r} is not a valid regular expression"
+    yield from _enum_problems("enum", p.enum, p.type)
+    if p.type == "array" and p.items_type is None:
+        yield "type", "an array needs `items` with a type"
+    if p.type != "array" and p.items_type is not None:
+        yield "items", "items applies only to type array"
+    if p.items_type is not None and p.items_type not in m.SCALAR_TYPES:
+        yield "items", f"items type must be one of {', '.join(m.SCALAR_TYPES)}"
+    if p.replaced_by is not None and not p.deprecated:
+        yield "replaced_by", "replaced_by is set but the property is not deprecated"
+
+
+def _enum_problems(
+    key: str, values: tuple[Any, ...] | None, type_: str
+) -> Iterator[tuple[str, str]]:
+    if values is None:
+        return
+    if not values:
+        yield key, "enum is empty"
+    if type_ in _PY_TYPES:
+        wrong = [
+            v
+            for v in values
+            if not isinstance(v, _PY_TYPES[type_]) or (isinstance(v, bool) and type_ != "boolean")
+        ]
+        if wrong:
+            yield key, f"enum value {wrong[0]!r} is not of type {type_}"
+    if len({repr(v) for v in values}) != len(values):
+        yield key, "enum lists a value twice"
+
+
+def deprecations(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
+    raw_events = sections.values.get("events", {})
+    for event in plan.events.values():
+        body = raw_events.get(event.name)
+        for ep in event.properties:
+            if not ep.property.deprecated:
+                continue
+            loc = _list_item_loc(body, ep.name) or event.location
+            hint = f"; use '{ep.property.replaced_by}'" if ep.property.replaced_by else ""
+            if ep.required:
+                yield error(
+                    "TP013",
+                    f"event '{event.name}' requires deprecated property '{ep.name}'{hint}",
+                    loc,
+                )
+            else:
+                yield warning(
+                    "TP013",
+                    f"event '{event.name}' lists deprecated property '{ep.name}'{hint}",
+                    loc,
+                )
+        if body is not None and body.get("layers") == []:
+            yield error(
+                "TP009",
+                f"event '{event.name}' must allow at least one layer",
+                body.value_loc("layers"),
+            )
+    for field in plan.envelope:
+        if field.required and field.property.deprecated:
+            yield error(
+                "TP013",
+                f"envelope requires deprecated property '{field.name}'",
+                field.property.location,
+            )
+
+
+def _list_item_loc(body: Any, name: str) -> m.Location | None:
+    if body is None:
+        return None
+    for key in ("required", "optional"):
+        items = body.get(key)
+        if items is not None and name in items:
+            return items.item_loc(items.index(name))
+    return None
+
+
+def unused(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
+    used = {f.name for f in plan.envelope}
+    used |= {p.name for e in plan.events.values() for p in e.properties}
+    for prop in plan.properties.values():
+        if prop.name in used or (prop.deprecated and prop.replaced_by in used):
+            continue
+        yield warning(
+            "TP018", f"property '{prop.name}' is defined but no event uses it", prop.location
+        )
+
+
+RULES: tuple[Callable[[m.Plan, Sections], Iterator[Diagnostic]], ...] = (
+    naming,
+    collisions,
+    definitions,
+    deprecations,
+    unused,
+)
+
+
+def run_checks(plan: m.Plan, sections: Sections) -> list[Diagnostic]:
+    return [diag for rule in RULES for diag in rule(plan, sections)]

@@ -1,0 +1,78 @@
+"""Shared fixtures and the golden-file mechanism.
+
+Refresh goldens with `make goldens` (`pytest --update-goldens`): it rewrites the files under
+tests/golden/, prints what changed, and the diff is reviewed in git like any other change.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from compiler.plan import Plan, load_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_DIR = ROOT / "tracking_plan"
+FIXTURES = ROOT / "tests" / "fixtures"
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens", action="store_true", help="rewrite tests/golden/ from current output"
+    )
+
+
+@pytest.fixture(scope="session")
+def plan() -> Plan:
+    result = load_plan(PLAN_DIR)
+    assert not result.errors, [d.format() for d in result.errors]
+    return result.plan
+
+
+@pytest.fixture(scope="session")
+def minimal_plan() -> Plan:
+    result = load_plan(FIXTURES / "plans" / "minimal")
+    assert not result.diagnostics, [d.format() for d in result.diagnostics]
+    return result.plan
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Compare {path: text} against tests/golden/<name>/, or rewrite it with --update-goldens."""
+    update = request.config.getoption("--update-goldens")
+
+    def check(name: str, files: dict[PurePosixPath, str]) -> None:
+        root = GOLDEN / name
+        expected = (
+            {
+                PurePosixPath(p.relative_to(root).as_posix()): p.read_text(encoding="utf-8")
+                for p in sorted(root.rglob("*"))
+                if p.is_file()
+            }
+            if root.is_dir()
+            else {}
+        )
+        if update:
+            for rel in expected.keys() - files.keys():
+                (root / rel).unlink()
+                print(f"golden removed: {root / rel}")
+            for rel, text in files.items():
+                if expected.get(rel) != text:
+                    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (root / rel).write_text(text, encoding="utf-8")
+                    print(f"golden updated: {root / rel}")
+            return
+        assert sorted(files) == sorted(expected), "golden file set differs; run `make goldens`"
+        for rel, text in files.items():
+            if text != expected[rel]:
+                diff = "".join(
+                    difflib.unified_diff(
+                        expected[rel].splitlines(True), text.splitlines(True), str(rel), str(rel)
+                    )
+                )
+                pytest.fail(f"{rel} differs from its golden file (run `make goldens`):\n{diff}")
+
+    return check
