@@ -50,7 +50,7 @@ check: install
 	$(TRACKPLAN) build --check
 
 bench: dev
-	$(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks $(BENCH)
 
 format: dev
 	$(BIN)/black compiler tests
