@@ -7,6 +7,7 @@ fixed hash salt and no date, so the same inputs give the same bytes.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,9 @@ def _svg(fig: plt.Figure) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prolog and doctype for inline use
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype for inline use
+    # The RDF metadata block only names its creator; inline it is noise.
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
 def funnel(counts: Sequence[tuple[str, int]], steps: Sequence[Estimate]) -> str:
