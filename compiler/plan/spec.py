@@ -1,0 +1,222 @@
+"""The declared shape of a plan document: every section, its keys and their kinds, once.
+
+`shape.py` checks files against these declarations; adding a key to the plan format is one
+line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Spec = Any  # Scalar | ListOf | Record | NamedMap
+
+
+@dataclass(frozen=True)
+class Scalar:
+    kinds: tuple[type, ...]
+    noun: str
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Spec
+
+
+@dataclass(frozen=True)
+class Record:
+    fields: dict[str, Spec]
+    required: frozenset[str] = frozenset()
+    described: bool = False  # warn when `description` is missing
+
+
+@dataclass(frozen=True)
+class NamedMap:
+    """A mapping from names chosen by the plan author to values of one shape."""
+
+    value: Spec
+
+
+STR = Scalar((str,), "a string")
+BOOL = Scalar((bool,), "true or false")
+NUM = Scalar((int, float), "a number")
+INT = Scalar((int,), "a whole number")
+ANY_SCALAR = Scalar((str, int, float, bool, type(None)), "a scalar")
+NAMES = ListOf(STR)
+
+
+def _record(must: tuple[str, ...] = (), /, described: bool = False, **fields: Spec) -> Record:
+    return Record(dict(fields), frozenset(must), described)
+
+
+PROPERTY = _record(
+    ("type",),
+    described=True,
+    type=STR,
+    description=STR,
+    nullable=BOOL,
+    enum=ListOf(ANY_SCALAR),
+    minimum=NUM,
+    maximum=NUM,
+    min_length=INT,
+    max_length=INT,
+    format=STR,
+    pattern=STR,
+    unit=STR,
+    pii=BOOL,
+    deprecated=BOOL,
+    replaced_by=STR,
+    items=_record(("type",), type=STR, enum=ListOf(ANY_SCALAR)),
+    examples=ListOf(ANY_SCALAR),
+)
+
+EVENT = _record(
+    ("category", "layers"),
+    described=True,
+    category=STR,
+    description=STR,
+    layers=NAMES,
+    stages=NAMES,
+    required=NAMES,
+    optional=NAMES,
+    include=NAMES,
+    envelope_required=NAMES,
+)
+
+STATE_RULE = _record(
+    ("kind", "events", "days"),
+    kind=STR,
+    after=STR,
+    events=NAMES,
+    days=INT,
+    or_events=NAMES,
+    description=STR,
+)
+
+META_MAPPING = _record(
+    ("event", "meta_event"),
+    event=STR,
+    meta_event=STR,
+    value=STR,
+    currency=STR,
+    first_only=BOOL,
+    description=STR,
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    spec: Spec
+    mergeable: bool  # NamedMap sections may be split across files; the others appear once
+
+
+SECTIONS: dict[str, Section] = {
+    "plan": Section(
+        _record(
+            ("name", "version"),
+            described=True,
+            name=STR,
+            version=STR,
+            description=STR,
+            schema_base_uri=STR,
+        ),
+        False,
+    ),
+    "conventions": Section(_record(event_name=STR, property_name=STR, sdk_properties=NAMES), False),
+    "layers": Section(NamedMap(_record(described=True, description=STR)), True),
+    "categories": Section(
+        NamedMap(_record(("title",), described=True, title=STR, description=STR)), True
+    ),
+    "properties": Section(NamedMap(PROPERTY), True),
+    "property_sets": Section(
+        NamedMap(_record(described=True, description=STR, required=NAMES, optional=NAMES)), True
+    ),
+    "envelope": Section(
+        NamedMap(
+            _record(
+                ("placement", "required"),
+                placement=STR,
+                required=BOOL,
+                description=STR,
+                posthog_name=STR,
+            )
+        ),
+        True,
+    ),
+    "events": Section(NamedMap(EVENT), True),
+    "deprecated_events": Section(
+        NamedMap(_record(("replaced_by",), described=True, replaced_by=STR, description=STR)), True
+    ),
+    "stages": Section(
+        NamedMap(_record(("title",), described=True, title=STR, description=STR)), True
+    ),
+    "milestones": Section(
+        NamedMap(
+            _record(
+                ("title", "event"),
+                described=True,
+                title=STR,
+                event=STR,
+                first=BOOL,
+                description=STR,
+            )
+        ),
+        True,
+    ),
+    "states": Section(
+        NamedMap(_record(("name",), name=STR, event=STR, rule=STATE_RULE, description=STR)),
+        True,
+    ),
+    "transitions": Section(NamedMap(_record(("rate",), rate=NUM, description=STR)), True),
+    "churn_hazard": Section(
+        _record(
+            ("base", "extra_if_failed_job", "extra_if_slow_job"),
+            description=STR,
+            base=NUM,
+            extra_if_failed_job=NUM,
+            extra_if_slow_job=NUM,
+            slow_job_share=NUM,
+            max=NUM,
+            click_through_rate=NUM,
+        ),
+        False,
+    ),
+    "sequence_rules": Section(
+        NamedMap(
+            _record(
+                ("events", "requires_before", "match_on"),
+                described=True,
+                description=STR,
+                events=NAMES,
+                requires_before=NAMES,
+                match_on=STR,
+            )
+        ),
+        True,
+    ),
+    "identity": Section(
+        _record(
+            ("stitch_on",),
+            described=True,
+            description=STR,
+            anonymous_prefix=STR,
+            user_prefix=STR,
+            stitch_on=STR,
+            methods=NAMES,
+            user_id_required_after_stitch=BOOL,
+        ),
+        False,
+    ),
+    "destinations": Section(
+        _record(
+            meta=_record(
+                ("mappings",),
+                described=True,
+                description=STR,
+                action_source=STR,
+                mappings=ListOf(META_MAPPING),
+            )
+        ),
+        False,
+    ),
+}
