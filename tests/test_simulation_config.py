@@ -145,3 +145,9 @@ def test_fitted_fields_are_kept(tmp_path: Path) -> None:
     t = config.transitions["S9|S8"]
     assert (t.alpha, t.beta, t.numerator, t.denominator) == (80.5, 724.5, 80, 805)
     assert json.loads(config.dumps())["transitions"]["S9|S8"]["ci_high"] == 0.12
+
+
+def test_a_plan_without_a_full_funnel_gets_no_config(minimal_plan) -> None:
+    assert simulation.render(minimal_plan) == {}
+    with pytest.raises(ConfigError, match="no churn_hazard"):
+        config_from_plan(minimal_plan)

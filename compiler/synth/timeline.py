@@ -14,6 +14,9 @@ from compiler.synth import catalog as c
 
 Row = tuple[int, str, str, str, str, dict[str, Any], dict[str, Any], int]
 LIBS = {"web": "web", "server": "posthog-python", "worker": "posthog-python"}
+_BASE: dict[str, dict[str, Any]] = {
+    source: {"source": source, "environment": "prod", "$lib": lib} for source, lib in LIBS.items()
+}
 
 
 def hex_id(r: random.Random, bits: int = 48) -> str:
@@ -76,7 +79,7 @@ class Timeline:
 
     def emit(self, event: str, props: dict[str, Any], *, source: str | None = None) -> None:
         source = source or self.sources[event]
-        full: dict[str, Any] = {"source": source, "environment": "prod", "$lib": LIBS[source]}
+        full = _BASE[source].copy()
         if source == "web":
             if self.last_web_us is not None and self.t - self.last_web_us > c.SESSION_GAP_US:
                 self.new_session()
