@@ -185,3 +185,11 @@ def test_cli_bad_set_exits_2(setting: str, message: str) -> None:
     result = _run("--impressions", "100", "--set", setting)
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_cli_defaults_to_the_plan_rates() -> None:
+    plan_dir = ROOT / "tracking_plan"
+    args = ["--impressions", "100000", "--runs", "50", "--seed", "3", "--format", "json"]
+    from_plan = CliRunner().invoke(cli, ["simulate", "--plan", str(plan_dir), *args])
+    assert from_plan.exit_code == 0, from_plan.output
+    assert json.loads(from_plan.output) == json.loads(_run(*args).output)

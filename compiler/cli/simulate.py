@@ -7,19 +7,27 @@ from pathlib import Path
 
 import click
 
-from compiler.cli.common import InputError
-from compiler.simulation.config import ConfigError, SimConfig, load_config
+from compiler.cli.common import InputError, plan_option, read_plan
+from compiler.simulation.config import ConfigError, SimConfig, config_from_plan, load_config
 from compiler.simulation.forecast import OUTCOMES, Forecast
 from compiler.simulation.forecast import simulate as run_forecast
 from compiler.simulation.parameters import UnknownParameter, apply_overrides, parse_override
 from compiler.simulation.sweep import best, sweep
 
-DEFAULT_CONFIG = Path("generated/simulation/config.json")
 
 
-def _config(path: Path, sets: tuple[str, ...]) -> SimConfig:
+def _base_config(path: Path | None, plan_dir: Path) -> SimConfig:
+    if path is not None:
+        return load_config(path)
+    result = read_plan(plan_dir)
+    if result.errors:
+        raise InputError(f"the plan has {len(result.errors)} error(s); run `trackplan lint`")
+    return config_from_plan(result.plan)
+
+
+def _config(path: Path | None, plan_dir: Path, sets: tuple[str, ...]) -> SimConfig:
     try:
-        config = load_config(path)
+        config = _base_config(path, plan_dir)
         overrides = dict(parse_override(config, text) for text in sets)
         return apply_overrides(config, overrides)
     except (ConfigError, UnknownParameter, ValueError) as exc:
@@ -53,13 +61,14 @@ def _table(forecast: Forecast) -> list[str]:
 
 
 @click.command()
+@plan_option
 @click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    help="Simulation config (trackplan-simulation/1), as built or as written by `fit`.",
+    default=None,
+    help="Simulation config (trackplan-simulation/1), e.g. from `fit`. Default: the plan's "
+    "rates, as in generated/simulation/config.json.",
 )
 @click.option("--impressions", type=click.IntRange(min=0), required=True, help="Ad impressions.")
 @click.option("--runs", type=click.IntRange(min=1), default=1000, show_default=True)
@@ -74,7 +83,8 @@ def _table(forecast: Forecast) -> list[str]:
 @click.option("--sweep", "do_sweep", is_flag=True, help="Rank single transition improvements.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def simulate(
-    config_path: Path,
+    plan_dir: Path,
+    config_path: Path | None,
     impressions: int,
     runs: int,
     seed: int | None,
@@ -83,7 +93,7 @@ def simulate(
     fmt: str,
 ) -> None:
     """Forecast clicks, activated, aha, purchasers, retained_30d and churned_30d."""
-    config = _config(config_path, sets)
+    config = _config(config_path, plan_dir, sets)
     forecast = run_forecast(config, impressions, runs, seed)
     if do_sweep:
         rows = tuple(sweep(config, impressions, runs, seed))

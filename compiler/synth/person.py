@@ -81,12 +81,8 @@ def _later(tl: Timeline, pop: Population, i: int, t8: int, order: dict[str, Any]
         tl.t = max(tl.t, when)
         if kind == "return":
             _return_session(tl, pop, i, last_seen, order is not None)
-        elif kind == "renew":
-            billing.renew(tl, order)
-        elif kind == "cancel":
-            billing.cancel(tl, order)
-        else:
-            billing.refund(tl, order)
+        elif order is not None:  # billing dates exist only for buyers
+            {"renew": billing.renew, "cancel": billing.cancel, "refund": billing.refund}[kind](tl, order)
 
 
 def _return_session(tl: Timeline, pop: Population, i: int, last_seen: int, buyer: bool) -> None:
