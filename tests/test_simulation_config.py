@@ -7,9 +7,11 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.cli.main import cli
-from compiler.simulation.config import ConfigError, config_from_plan, load_config
+from compiler.simulation.config import ConfigError, config_from_plan, load_config, parse_config
 from compiler.targets import simulation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,3 +153,41 @@ def test_a_plan_without_a_full_funnel_gets_no_config(minimal_plan) -> None:
     assert simulation.render(minimal_plan) == {}
     with pytest.raises(ConfigError, match="no churn_hazard"):
         config_from_plan(minimal_plan)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.sampled_from(
+        ["format", "plan", "states", "transitions", "churn_hazard", "click_through_rate"]
+    ),
+    value=_json,
+)
+def test_any_damage_is_a_config_error_or_a_valid_config(key: str, value: object) -> None:
+    doc = _shipped()
+    doc[key] = value
+    try:
+        config = parse_config(doc, "fuzz.json")
+    except ConfigError as exc:
+        assert str(exc).startswith("fuzz.json: ")
+    else:
+        assert 0 <= config.click_through_rate <= 1
+        assert all(0 <= t.rate <= 1 for t in config.transitions.values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from([f"S{k}|S{k - 1}" for k in range(1, 11)]), value=_json)
+def test_any_damaged_transition_is_a_config_error_or_valid(name: str, value: object) -> None:
+    doc = _shipped()
+    doc["transitions"][name] = value
+    try:
+        parse_config(doc, "fuzz.json")
+    except ConfigError as exc:
+        assert name in str(exc)

@@ -94,6 +94,19 @@ def test_every_event_is_valid_against_the_plan(export, plan) -> None:
     assert not problems, sorted(set(problems))[:20]
 
 
+def test_the_declared_event_list_is_what_synth_emits(export) -> None:
+    emitted = {row["event"] for row in export["rows"]} - {"$identify"}
+    assert emitted <= set(catalog.EVENTS)
+    assert set(catalog.EVENTS) - emitted <= {"refund_issued"}  # rare: 3% of pack buyers
+
+
+def test_a_plan_without_the_events_is_refused(tmp_path: Path) -> None:
+    minimal = Path(__file__).resolve().parent / "fixtures" / "plans" / "minimal"
+    args = ["synth", "--plan", str(minimal), "--users", "5", "-o", str(tmp_path / "e.jsonl")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "synth needs these events" in result.output
+
+
 def test_export_shape_is_posthogs(export) -> None:
     keys = [
         "uuid",

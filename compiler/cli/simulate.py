@@ -15,7 +15,6 @@ from compiler.simulation.parameters import UnknownParameter, apply_overrides, pa
 from compiler.simulation.sweep import best, sweep
 
 
-
 def _base_config(path: Path | None, plan_dir: Path) -> SimConfig:
     if path is not None:
         return load_config(path)

@@ -8,7 +8,7 @@ import click
 
 from compiler.cli.common import InputError, plan_option, read_plan
 from compiler.simulation.config import ConfigError, SimConfig, config_from_plan, load_config
-from compiler.synth import synthesize
+from compiler.synth import missing_events, synthesize
 from compiler.synth.export import ExportError, export_format, write_export
 from compiler.synth.truth import TruthError, records, truth_format, write_truth
 
@@ -72,6 +72,11 @@ def synth(
     result = read_plan(plan_dir)
     if result.errors:
         raise InputError(f"the plan has {len(result.errors)} error(s); run `trackplan lint`")
+    missing = missing_events(result.plan)
+    if missing:
+        raise InputError(
+            f"{plan_dir}: synth needs these events, which the plan lacks: {', '.join(missing)}"
+        )
     config = _config(result.plan, config_path)
     population, chunks = synthesize(result.plan, config, users, days, seed)
     people = []

@@ -16,6 +16,7 @@ import numpy as np
 
 from compiler.plan.model import Plan
 from compiler.simulation.config import SimConfig
+from compiler.synth.catalog import EVENTS
 from compiler.synth.journey import attribution
 from compiler.synth.person import live
 from compiler.synth.population import Population, draw
@@ -32,6 +33,11 @@ class Person:
     person_id: str
     anon_distinct_id: str
     user_id: str | None
+
+
+def missing_events(plan: Plan) -> list[str]:
+    """Events synth emits that the plan does not define (synth needs a BlankLogo-like plan)."""
+    return [name for name in EVENTS if name not in plan.events]
 
 
 def event_sources(plan: Plan) -> dict[str, str]:

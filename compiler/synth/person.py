@@ -82,7 +82,9 @@ def _later(tl: Timeline, pop: Population, i: int, t8: int, order: dict[str, Any]
         if kind == "return":
             _return_session(tl, pop, i, last_seen, order is not None)
         elif order is not None:  # billing dates exist only for buyers
-            {"renew": billing.renew, "cancel": billing.cancel, "refund": billing.refund}[kind](tl, order)
+            {"renew": billing.renew, "cancel": billing.cancel, "refund": billing.refund}[kind](
+                tl, order
+            )
 
 
 def _return_session(tl: Timeline, pop: Population, i: int, last_seen: int, buyer: bool) -> None:

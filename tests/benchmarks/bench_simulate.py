@@ -39,10 +39,14 @@ def run() -> list[dict[str, Any]]:
     forecast, vec_s = _timed(simulate, config, IMPRESSIONS, RUNS, seed=1)
     random.seed(1)
     template_runs, tpl_s = _timed(
-        lambda: [simulate_cohort(TEMPLATE_IMPRESSIONS, TEMPLATE_RATES) for _ in range(TEMPLATE_RUNS)]
+        lambda: [
+            simulate_cohort(TEMPLATE_IMPRESSIONS, TEMPLATE_RATES) for _ in range(TEMPLATE_RUNS)
+        ]
     )
     random.seed(2)
-    fixed_runs = [simulate_cohort_fixed(TEMPLATE_IMPRESSIONS, TEMPLATE_RATES) for _ in range(TEMPLATE_RUNS)]
+    fixed_runs = [
+        simulate_cohort_fixed(TEMPLATE_IMPRESSIONS, TEMPLATE_RATES) for _ in range(TEMPLATE_RUNS)
+    ]
     per_impression_run = tpl_s / (TEMPLATE_IMPRESSIONS * TEMPLATE_RUNS)
     extrapolated = per_impression_run * IMPRESSIONS * RUNS
     rows: list[dict[str, Any]] = [
