@@ -77,7 +77,16 @@ def run_job(tl: Timeline, *, success: bool, slow: bool = False, returning: bool 
     return job_id
 
 
-def _complete(tl, job_id, mode, before, queue_ms, slow, platform, returning) -> None:  # type: ignore[no-untyped-def]
+def _complete(
+    tl: Timeline,
+    job_id: str,
+    mode: str,
+    before: int,
+    queue_ms: int,
+    slow: bool,
+    platform: str,
+    returning: bool,
+) -> None:
     r = tl.r
     ms = (
         int(c.SLOW_JOB_MS + 1 + r.random() * 180_000) if slow else int(8_000 + r.random() * 100_000)
@@ -118,7 +127,7 @@ def _complete(tl, job_id, mode, before, queue_ms, slow, platform, returning) -> 
         tl.emit("low_credits_warning_shown", {"credits_balance": tl.credits})
 
 
-def _fail(tl, job_id, mode, before, queue_ms, platform) -> None:  # type: ignore[no-untyped-def]
+def _fail(tl: Timeline, job_id: str, mode: str, before: int, queue_ms: int, platform: str) -> None:
     r = tl.r
     reason = _pick(r.random(), c.FAILURES)
     ms = c.TIMEOUT_MS if reason == "timeout" else int(2_000 + r.random() * 60_000)

@@ -43,7 +43,9 @@ class Population:
         return (self.reached >= 8) & ~self.active
 
 
-def _choice(rng: np.random.Generator, weighted: tuple[tuple[object, float], ...], n: int):  # type: ignore[no-untyped-def]
+def _choice(
+    rng: np.random.Generator, weighted: tuple[tuple[object, float], ...], n: int
+) -> np.ndarray:
     return rng.choice(len(weighted), size=n, p=[w for _, w in weighted])
 
 
@@ -98,7 +100,15 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
     )
 
 
-def _churn(config, reached, failed_before, slow, grant, rng):  # type: ignore[no-untyped-def]
+def _churn(
+    config: SimConfig,
+    reached: np.ndarray,
+    failed_before: np.ndarray,
+    slow: np.ndarray,
+    grant: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's 30-day churn probability after the first download, and who stays."""
     h = config.churn_hazard
     low = (grant - 1) <= c.LOW_CREDITS
     raw = (
