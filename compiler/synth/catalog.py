@@ -66,7 +66,7 @@ PRICE_LIST: tuple[Product, ...] = (
 TOPUPS: tuple[Product, ...] = PRICE_LIST[:2]
 
 
-def expected_first_year_value() -> float:
+def expected_purchase_value() -> float:
     """Expected revenue of one purchase within the 90-day horizon (renewals included)."""
     total = 0.0
     for p in PRICE_LIST:

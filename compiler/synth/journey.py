@@ -40,11 +40,11 @@ def attribution(pop: Population, i: int, r: Any) -> dict[str, Any]:
     return out
 
 
-def page(tl: Timeline, pop: Population, i: int, path: str) -> dict[str, Any]:
+def page(pop: Population, i: int, path: str) -> dict[str, Any]:
     return {
         "page_path": path,
         "device": c.DEVICES[pop.device[i]][0],
-        "geo": c.GEOS[(i * 7 + int(pop.campaign[i])) % len(c.GEOS)],
+        "geo": c.GEOS[pop.geo[i]],
         "last_touch_channel": "paid_social" if pop.meta[i] else "paid_search",
     }
 
@@ -53,11 +53,11 @@ def first_session(tl: Timeline, pop: Population, i: int) -> None:
     """S0 to S5; stops at the last state the person reached."""
     r, reached = tl.r, pop.reached[i]
     tl.new_session()
-    tl.emit("ad_click", page(tl, pop, i, "/"))
+    tl.emit("ad_click", page(pop, i, "/"))
     if reached < 1:
         return
     tl.wait(0.5, 4)
-    tl.emit("landing_view", page(tl, pop, i, "/") | {"scroll_depth_bucket": 25})
+    tl.emit("landing_view", page(pop, i, "/") | {"scroll_depth_bucket": 25})
     if r.random() < 0.3:
         tl.wait(2, 10)
         tl.emit(
@@ -66,11 +66,11 @@ def first_session(tl: Timeline, pop: Population, i: int) -> None:
     if r.random() < 0.25:
         tl.wait(5, 60)
         spent = round(5 + r.random() * 90, 1)
-        tl.emit("pricing_view", page(tl, pop, i, "/pricing") | {"pricing_time_spent": spent})
+        tl.emit("pricing_view", page(pop, i, "/pricing") | {"pricing_time_spent": spent})
     if r.random() < 0.1:
         tl.wait(3, 30)
         topic = c.FAQ_TOPICS[int(r.random() * len(c.FAQ_TOPICS))]
-        tl.emit("faq_expand", page(tl, pop, i, "/") | {"faq_topic": topic})
+        tl.emit("faq_expand", page(pop, i, "/") | {"faq_topic": topic})
     if reached < 2:
         return
     _signup(tl, pop, i)
@@ -83,11 +83,11 @@ def _signup(tl: Timeline, pop: Population, i: int) -> None:
     cta = {"cta_id": "get_free_credits", "time_to_first_cta_click": round(on_landing, 1)}
     tl.emit(
         "cta_click",
-        page(tl, pop, i, "/") | cta | {"time_on_landing_before_cta": round(on_landing, 1)},
+        page(pop, i, "/") | cta | {"time_on_landing_before_cta": round(on_landing, 1)},
     )
     auth = c.AUTH_METHODS[pop.auth[i]][0]
     tl.wait(1, 3)
-    tl.emit("signup_start", page(tl, pop, i, "/signup") | {"auth_method": auth})
+    tl.emit("signup_start", page(pop, i, "/signup") | {"auth_method": auth})
     if reached < 3:
         return
     domain = c.EMAIL_DOMAINS[int(r.random() * len(c.EMAIL_DOMAINS))]
@@ -125,7 +125,7 @@ def _credits(tl: Timeline, pop: Population, i: int) -> None:
         {"credits_added": grant, "credits_after": grant, "grant_reason": "signup_bonus"},
     )
     tl.wait(1, 5)
-    tl.emit("onboarding_view", page(tl, pop, i, "/welcome"))
+    tl.emit("onboarding_view", page(pop, i, "/welcome"))
     tl.wait(3, 40)
-    tl.emit("upload_view", page(tl, pop, i, "/app/upload") | {"credits_balance": tl.credits})
+    tl.emit("upload_view", page(pop, i, "/app/upload") | {"credits_balance": tl.credits})
     tl.emit("activation_complete", {})

@@ -96,7 +96,7 @@ def _return_session(tl: Timeline, pop: Population, i: int, last_seen: int, buyer
         "return_session", {"hours_since_last_session": hours, "session_number": tl.session_number}
     )
     tl.wait(2, 20)
-    tl.emit("upload_view", page(tl, pop, i, "/app/upload") | {"credits_balance": tl.credits})
+    tl.emit("upload_view", page(pop, i, "/app/upload") | {"credits_balance": tl.credits})
     for _ in range(1 + min(int(-3.0 * math.log(1.0 - r.random())), 7)):  # 1-8 jobs, mean ~3.5
         if buyer and tl.credits <= 2 and (tl.credits < 1 or r.random() < 0.5):
             billing.topup(tl)

@@ -29,6 +29,7 @@ class Population:
     adset: np.ndarray
     ad: np.ndarray
     device: np.ndarray  # index into catalog.DEVICES
+    geo: np.ndarray  # index into catalog.GEOS
     auth: np.ndarray  # index into catalog.AUTH_METHODS
     grant: np.ndarray  # free credits at signup
     failed_before: np.ndarray  # failed jobs before the first success (or in all, below S7)
@@ -89,6 +90,7 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
         adset=rng.integers(0, 3, size=n),
         ad=rng.integers(0, 2, size=n),
         device=_choice(rng, c.DEVICES, n),
+        geo=rng.integers(0, len(c.GEOS), size=n),
         auth=_choice(rng, c.AUTH_METHODS, n),
         grant=grant,
         failed_before=failed_before,

@@ -51,7 +51,7 @@ def truth_format(path: Path) -> str:
 
 def records(config: SimConfig, pop: Population, people: Iterable[Any]) -> Iterable[dict[str, Any]]:
     reach_s8 = math.prod(t.rate for t in config.chain(8))
-    value = c.expected_first_year_value()
+    value = c.expected_purchase_value()
     for person in people:
         i = person.index
         downloaded = bool(pop.reached[i] >= 8)
@@ -66,7 +66,7 @@ def records(config: SimConfig, pop: Population, people: Iterable[Any]) -> Iterab
             "failed_job": bool(pop.failed_before[i] > 0),
             "slow_job": bool(pop.slow[i]),
             "low_credits": bool(pop.grant[i] - 1 <= c.LOW_CREDITS and pop.reached[i] >= 7),
-            "churned_30d": bool(not pop.active[i]) if downloaded else None,
+            "churned_30d": bool(pop.churned[i]) if downloaded else None,
         }
 
 
