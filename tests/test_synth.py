@@ -283,6 +283,10 @@ def test_churn_follows_the_hazard(export) -> None:
     assert rate[True] > rate[False] + 0.08
     for t in downloaded:
         assert 0 < t["churn_hazard"] <= 0.95
+    # Churn is drawn from each person's hazard: the churned share matches the mean hazard.
+    hazard = sum(t["churn_hazard"] for t in downloaded) / len(downloaded)
+    churned = sum(t["churned_30d"] for t in downloaded) / len(downloaded)
+    assert abs(churned - hazard) < 4 * math.sqrt(hazard * (1 - hazard) / len(downloaded))
     # Observed: churned people never come back within 30 days of their first download.
     for person_id, events in export["people"].items():
         truth = export["truth"][person_id]
