@@ -14,6 +14,7 @@ from types import ModuleType
 
 from compiler.plan.model import Plan
 from compiler.targets import jsonschema
+from compiler.targets import simulation as simulation_target
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ def _target(module: ModuleType) -> Target:
     return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render)
 
 
-TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema,))}
+TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema, simulation_target))}
 
 
 class UnknownTarget(LookupError):

@@ -1,0 +1,104 @@
+"""The fixed world synth draws from: price list, campaigns, devices and behavioural constants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Exports start here (a fixed date keeps output byte-identical for a seed).
+START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+MINUTE_US = 60_000_000
+SECOND_US = 1_000_000
+HORIZON_DAYS = 90  # each person is followed for 90 days after their ad click
+SESSION_GAP_US = 30 * MINUTE_US  # PostHog starts a new session after 30 idle minutes
+
+SLOW_JOB_MS = 120_000  # a job slower than this is "slow" (the >120s latency bucket)
+TIMEOUT_MS = 110_000  # the worker's time limit; timeouts are failures, never "slow" jobs
+LOW_CREDITS = 1  # a balance at or below this after the first session counts as low
+EXTRA_CHURN_IF_LOW_CREDITS = 0.05  # hazard increment for low credits (not in the config format)
+PROPENSITY_CONCENTRATION = 12.0  # purchase propensity ~ Beta(p*k, (1-p)*k): mean P(S9|S8)
+META_SHARE = 0.65  # the rest comes from Google Ads (gclid)
+RETURN_JOB_SUCCESS = 0.9
+MONTHLY_CANCEL = 0.2  # per month, for a subscriber who is still active
+MONTHLY_CANCEL_IF_CHURNED = 0.5
+REFUND_SHARE = 0.03
+COUPON = "WELCOME20"
+COUPON_SHARE = 0.15
+COUPON_DISCOUNT = 0.8
+
+
+# Every plan event synth emits (besides PostHog's $identify); the plan must define them all.
+EVENTS = (
+    "activation_complete", "ad_click", "auth_email_delivered", "auth_email_link_clicked",
+    "auth_email_opened", "auth_email_sent", "checkout_started", "checkout_step",
+    "cookie_consent_updated", "credits_granted", "cta_click", "download_clicked",
+    "download_completed", "error_shown", "faq_expand", "job_completed_returning_user",
+    "job_created", "job_refunded", "job_timeout", "landing_view", "latency_bucket",
+    "login_success", "low_credits_topup_clicked", "low_credits_warning_shown",
+    "notification_sent", "onboarding_view", "paywall_view", "pricing_view",
+    "processing_completed", "processing_failed", "processing_started", "purchase_completed",
+    "refund_issued", "return_session", "share_clicked", "signup_start", "signup_submit",
+    "subscription_canceled", "subscription_renewed", "subscription_started", "topup_purchased",
+    "upload_completed", "upload_returning_user", "upload_started", "upload_view",
+    "watermark_detected",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    price: float  # USD
+    billing_period: str  # monthly | yearly | one-time
+    credits: int
+    plan: str | None  # subscription plan; None for credit packs
+    weight: float  # share of first purchases
+
+
+PRICE_LIST: tuple[Product, ...] = (
+    Product("pack_10", 9.0, "one-time", 10, None, 0.30),
+    Product("pack_50", 29.0, "one-time", 50, None, 0.20),
+    Product("starter_monthly", 12.0, "monthly", 20, "starter", 0.20),
+    Product("pro_monthly", 29.0, "monthly", 100, "pro", 0.18),
+    Product("pro_yearly", 249.0, "yearly", 1200, "pro", 0.04),
+    Product("business_monthly", 79.0, "monthly", 400, "business", 0.08),
+)
+TOPUPS: tuple[Product, ...] = PRICE_LIST[:2]
+
+
+def expected_purchase_value() -> float:
+    """Expected revenue of one purchase within the 90-day horizon (renewals included)."""
+    total = 0.0
+    for p in PRICE_LIST:
+        renewals = 0.0
+        if p.billing_period == "monthly":  # renewals at days 30 and 60 while not canceled
+            keep = 1 - MONTHLY_CANCEL
+            renewals = keep + keep * keep
+        total += p.weight * p.price * (1 - COUPON_SHARE * (1 - COUPON_DISCOUNT)) * (1 + renewals)
+    return total
+
+
+# Three campaigns per platform, three ad sets each, two ads each: ids are derived from indexes.
+CAMPAIGNS = {
+    "meta": ("120210000000001", "120210000000002", "120210000000003"),
+    "google": ("21000000001", "21000000002", "21000000003"),
+}
+CAMPAIGN_NAMES = ("blanklogo_ugc", "blanklogo_quality", "blanklogo_speed")
+AD_ANGLES = ("ugc_deliverable", "quality", "speed", "privacy")
+LANDING_VARIANTS = ("hero_v3", "hero_v4")
+DEVICES = (("desktop", 0.55), ("mobile", 0.40), ("tablet", 0.05))
+GEOS = ("US", "US", "US", "GB", "CA", "DE", "AU", "FR", "BR", "IN")
+AUTH_METHODS = (("magic_link", 0.6), ("google", 0.3), ("otp", 0.1))
+EMAIL_DOMAINS = ("gmail", "gmail", "work", "custom", "other")
+GRANTS = ((2, 0.3), (3, 0.5), (5, 0.2))  # free credits at signup and their shares
+FAQ_TOPICS = ("pricing", "quality", "privacy", "supported_platforms", "refunds")
+PLATFORMS = ("tiktok", "sora", "runway", "pika", "kling", "veo", "capcut")
+FAILURES = (
+    ("timeout", 0.25),
+    ("unsupported_format", 0.15),
+    ("no_watermark_detected", 0.2),
+    ("inpaint_failed", 0.25),
+    ("storage_error", 0.05),
+    ("internal_error", 0.1),
+)
+CANCEL_REASONS = ("too_expensive", "not_needed", "quality", "switched_tool", "other")

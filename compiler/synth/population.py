@@ -1,0 +1,131 @@
+"""Everyone's latent parameters and path through the funnel, drawn at once with numpy.
+
+A person reaches S_k (k <= 8) with exactly the config's P(S_k|S_(k-1)); S9 with their own
+purchase propensity, drawn from a Beta whose mean is P(S9|S8), so the population rate is the
+config's. After the first download, non-buyers churn with their hazard
+clip(base + failed·extra_if_failed_job + slow·extra_if_slow_job + low·EXTRA_CHURN_IF_LOW_CREDITS);
+buyers come back within 30 days with a probability proportional to (1 - hazard), scaled so that
+the population rate is the config's P(S10|S9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from compiler.simulation.config import SimConfig
+from compiler.synth import catalog as c
+
+
+@dataclass(frozen=True)
+class Population:
+    size: int
+    arrival_us: np.ndarray  # int64, time of the ad click
+    reached: np.ndarray  # int8, the last state reached, 0..9
+    propensity: np.ndarray  # P(purchase | downloaded) for this person
+    meta: np.ndarray  # bool: came from Meta (fbclid), else Google (gclid)
+    campaign: np.ndarray  # 0..2, adset 0..2 and ad 0..1 below
+    adset: np.ndarray
+    ad: np.ndarray
+    device: np.ndarray  # index into catalog.DEVICES
+    geo: np.ndarray  # index into catalog.GEOS
+    auth: np.ndarray  # index into catalog.AUTH_METHODS
+    grant: np.ndarray  # free credits at signup
+    failed_before: np.ndarray  # failed jobs before the first success (or in all, below S7)
+    slow: np.ndarray  # bool: the first successful job was slow
+    hazard: np.ndarray  # float: P(no activity within 30 days of the first download); nan below S8
+    active: np.ndarray  # bool: came back within 30 days of the first download
+    product: np.ndarray  # index into catalog.PRICE_LIST for buyers, -1 otherwise
+    returns: np.ndarray  # number of return sessions
+
+    @property
+    def churned(self) -> np.ndarray:
+        return (self.reached >= 8) & ~self.active
+
+
+def _choice(
+    rng: np.random.Generator, weighted: tuple[tuple[object, float], ...], n: int
+) -> np.ndarray:
+    return rng.choice(len(weighted), size=n, p=[w for _, w in weighted])
+
+
+def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> Population:
+    """Draw `users` people who clicked an ad at a uniform time within `days` days."""
+    n = users
+    arrival = c.START_US + (rng.random(n) * days * c.DAY_US).astype(np.int64)
+    p9 = config.rate("S9|S8")
+    k = c.PROPENSITY_CONCENTRATION
+    propensity = (
+        rng.beta(max(p9 * k, 1e-6), max((1 - p9) * k, 1e-6), size=n)
+        if 0 < p9 < 1
+        else np.full(n, p9)
+    )
+    reached = np.zeros(n, dtype=np.int8)
+    alive = np.ones(n, dtype=bool)
+    uniforms = rng.random((9, n))
+    for step in range(1, 10):
+        p = propensity if step == 9 else config.rate(f"S{step}|S{step - 1}")
+        alive &= uniforms[step - 1] < p
+        reached[alive] = step
+    grant = np.array([g for g, _ in c.GRANTS])[_choice(rng, c.GRANTS, n)]
+    # Failed jobs: before the first success for S7+, all of a person's jobs for S6 only.
+    failed_before = rng.choice(3, size=n, p=[0.7, 0.22, 0.08])
+    only_failures = reached == 6
+    failed_before[only_failures] = 1 + (rng.random(only_failures.sum()) < 0.4)
+    failed_before[reached < 6] = 0
+    slow = (rng.random(n) < config.churn_hazard.slow_job_share) & (reached >= 7)
+    hazard, active = _churn(config, reached, failed_before, slow, grant, rng)
+    product = np.where(
+        reached >= 9, rng.choice(len(c.PRICE_LIST), size=n, p=[p.weight for p in c.PRICE_LIST]), -1
+    )
+    returns = np.where(active, 1 + np.minimum(rng.poisson(2.0, size=n), 5), 0)
+    return Population(
+        size=n,
+        arrival_us=arrival,
+        reached=reached,
+        propensity=propensity,
+        meta=rng.random(n) < c.META_SHARE,
+        campaign=rng.integers(0, 3, size=n),
+        adset=rng.integers(0, 3, size=n),
+        ad=rng.integers(0, 2, size=n),
+        device=_choice(rng, c.DEVICES, n),
+        geo=rng.integers(0, len(c.GEOS), size=n),
+        auth=_choice(rng, c.AUTH_METHODS, n),
+        grant=grant,
+        failed_before=failed_before,
+        slow=slow,
+        hazard=hazard,
+        active=active,
+        product=product,
+        returns=returns,
+    )
+
+
+def _churn(
+    config: SimConfig,
+    reached: np.ndarray,
+    failed_before: np.ndarray,
+    slow: np.ndarray,
+    grant: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's 30-day churn probability after the first download, and who stays."""
+    h = config.churn_hazard
+    low = (grant - 1) <= c.LOW_CREDITS
+    raw = (
+        h.base
+        + h.extra_if_failed_job * (failed_before > 0)
+        + h.extra_if_slow_job * slow
+        + c.EXTRA_CHURN_IF_LOW_CREDITS * low
+    )
+    hazard = np.clip(raw, 0.0, h.max)
+    buyers = reached >= 9
+    stay = 1.0 - hazard
+    if buyers.any():
+        # Buyers return with P(S10|S9) on average, more often the lower their hazard.
+        scale = config.rate("S10|S9") / max(stay[buyers].mean(), 1e-9)
+        stay = np.where(buyers, np.clip(stay * scale, 0.0, 1.0), stay)
+    hazard = np.where(reached >= 8, 1.0 - stay, np.nan)
+    active = (reached >= 8) & (rng.random(len(reached)) < stay)
+    return hazard, active
