@@ -61,3 +61,18 @@ clean:
 
 goldens: dev
 	$(BIN)/python -m pytest -q --update-goldens -s tests | grep -E "golden (updated|removed)|passed|failed" || true
+
+# --- doc site browser tests (issue 6) -------------------------------------------------------
+# The doc site tests drive Debian's chromium headless through playwright (which never downloads
+# a browser of its own). Install it once, only when it is missing; `make test` depends on it.
+BROWSER_STAMP := $(VENV)/.browser-installed
+.PHONY: browser
+$(BROWSER_STAMP): | $(BIN)/python
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	/usr/bin/chromium --version
+	touch $@
+browser: $(BROWSER_STAMP)
+test: browser

@@ -6,9 +6,10 @@ import click
 
 from compiler import __version__
 from compiler.cli.build import build
+from compiler.cli.docs import docs
 from compiler.cli.lint import lint
 
-COMMANDS = (lint, build)
+COMMANDS = (lint, build, docs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -74,7 +74,9 @@ def _node(plan: Plan, state: FunnelState, slot: int, columns: int, root: str) ->
         state_id=state.id,
         name=state.name,
         detail=_detail(state),
-        href=f"{root}events/{state.event}.html" if event else f"{root}glossary.html#state-{state.id}",
+        href=(
+            f"{root}events/{state.event}.html" if event else f"{root}glossary.html#state-{state.id}"
+        ),
         x=MARGIN + (slot % columns) * (NODE_W + GAP_X),
         y=MARGIN + (slot // columns) * (NODE_H + GAP_Y),
         stage_class=stage_classes(plan)[stage] if stage else "stage-none",
@@ -119,7 +121,14 @@ def diagram(plan: Plan, columns: int, root: str = "") -> Diagram:
     for t in plan.transitions:
         if t.from_state in by_id and t.to_state in by_id:
             edges.append(
-                _edge(by_id[t.from_state], by_id[t.to_state], columns, _percent(t.rate), False, grid_right)
+                _edge(
+                    by_id[t.from_state],
+                    by_id[t.to_state],
+                    columns,
+                    _percent(t.rate),
+                    False,
+                    grid_right,
+                )
             )
             incoming.add(t.to_state)
     for state in plan.states:
@@ -129,7 +138,14 @@ def diagram(plan: Plan, columns: int, root: str = "") -> Diagram:
         source = next((s for s in plan.states if s.event in state.rule.events), None)
         if source is not None:
             edges.append(
-                _edge(by_id[source.id], by_id[state.id], columns, _detail(state).split(" for ")[0], True, grid_right)
+                _edge(
+                    by_id[source.id],
+                    by_id[state.id],
+                    columns,
+                    _detail(state).split(" for ")[0],
+                    True,
+                    grid_right,
+                )
             )
     rows = (len(nodes) + columns - 1) // columns
     milestones = ", ".join(f"{n.state_id} {n.milestone}" for n in nodes if n.milestone)

@@ -40,9 +40,7 @@ def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath,
     down = {**top, "root": "../"}
     files: dict[str, str] = {
         "index.html": _page(env, "home", top, page=overview.home_page(plan, health)),
-        "properties.html": _page(
-            env, "properties", top, entries=overview.property_index(plan)
-        ),
+        "properties.html": _page(env, "properties", top, entries=overview.property_index(plan)),
         "meta.html": _page(env, "meta", top, rows=overview.meta_rows(plan)),
         "glossary.html": _page(env, "glossary", top, page=overview.glossary_page(plan)),
         "assets/search-index.js": search_script(plan),
@@ -50,9 +48,9 @@ def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath,
     for name in ASSETS:
         files[f"assets/{name}"] = _asset(env, name)
     for event in plan.events.values():
-        page = views.event_page(plan, event, health)
-        files[f"events/{event.name}.html"] = _page(env, "event", down, page=page)
+        event_page = views.event_page(plan, event, health)
+        files[f"events/{event.name}.html"] = _page(env, "event", down, page=event_page)
     for prop in plan.properties.values():
-        page = views.property_page(plan, prop)
-        files[f"properties/{prop.name}.html"] = _page(env, "property", down, page=page)
+        prop_page = views.property_page(plan, prop)
+        files[f"properties/{prop.name}.html"] = _page(env, "property", down, page=prop_page)
     return {PurePosixPath(p): text for p, text in sorted(files.items())}

@@ -152,7 +152,9 @@ def _rules(plan: Plan, event: Event) -> tuple[RuleUse, ...]:
             uses.append(RuleUse(rule.name, rule.description, f"needs {needs} before it, for {key}"))
         if event.name in rule.requires_before:
             later = ", ".join(rule.events)
-            uses.append(RuleUse(rule.name, rule.description, f"must come before {later}, for {key}"))
+            uses.append(
+                RuleUse(rule.name, rule.description, f"must come before {later}, for {key}")
+            )
     return tuple(uses)
 
 
@@ -175,7 +177,9 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
         layers=event.layers,
         state=f"{state.id} {state.name}" if state else "",
         milestone=", ".join(m.title for m in plan.milestones.values() if m.event == event.name),
-        old_names=tuple(d.name for d in plan.deprecated_events.values() if d.replaced_by == event.name),
+        old_names=tuple(
+            d.name for d in plan.deprecated_events.values() if d.replaced_by == event.name
+        ),
         properties=tuple(rows),
         envelope=envelope,
         schema_json=pretty_json(event_schema(plan, event)),
@@ -194,7 +198,9 @@ def property_page(plan: Plan, prop: Property, root: str = "../") -> PropertyPage
     envelope = ""
     if field:
         where = "top-level field" if field.placement == "top" else "inside `properties`"
-        envelope = f"Envelope {where}, {'required' if field.required else 'optional'} on every event"
+        envelope = (
+            f"Envelope {where}, {'required' if field.required else 'optional'} on every event"
+        )
         if field.posthog_name:
             envelope += f"; PostHog stores it as {field.posthog_name}"
     used = [

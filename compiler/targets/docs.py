@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from compiler.docs.site import render_site
 from compiler.plan.model import Plan
 
 NAME = "docs"
@@ -17,4 +16,7 @@ DESCRIPTION = "Static HTML doc site: home with funnel and search, one page per e
 
 
 def render(plan: Plan) -> dict[PurePosixPath, str]:
+    # Imported here: compiler.docs reuses compiler.targets.jsonschema, whose package imports us.
+    from compiler.docs.site import render_site
+
     return {PurePosixPath(OUTPUT_DIR) / path: text for path, text in render_site(plan).items()}
