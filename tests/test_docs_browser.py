@@ -172,3 +172,7 @@ def test_screenshots_of_home_and_an_event_page(site_dir, page):
         page.goto(_url(site_dir, relative))
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         assert (ARTIFACTS / name).stat().st_size > 10_000
+    # What the README shows (tests/screenshots/docs-home.png is a copy of this one).
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(_url(site_dir, "index.html"))
+    page.screenshot(path=str(ARTIFACTS / "docs-home.png"))
