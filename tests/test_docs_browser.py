@@ -29,6 +29,7 @@ FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -157,6 +158,43 @@ def test_funnel_switches_layout_with_the_width(site_dir, page):
     sync_api.expect(page.locator("svg.funnel-c4")).to_be_hidden()
     box = page.locator("svg.funnel-c2 .node rect").first.bounding_box()
     assert box is not None and box["width"] / NODE_W >= 0.7  # text keeps 70% of its size
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "index.html",
+        "events/purchase_completed.html",
+        "properties/mode_selected.html",
+        "properties.html",
+        "meta.html",
+        "glossary.html",
+    ],
+)
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_pages_pass_axe_accessibility_checks(site_dir, page, relative, size):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make browser` (npm ci in tests/a11y)")
+    page.set_viewport_size(size)
+    page.goto(_url(site_dir, relative))
+    page.add_script_tag(path=str(AXE))
+    page.locator("details").evaluate_all("all => all.forEach(d => d.open = true)")
+    found = page.evaluate(
+        """() => axe.run(document, {preload: false, runOnly: ["wcag2a", "wcag2aa", "wcag21aa", "best-practice"]})
+            .then(r => r.violations.map(v => v.id + ": " + v.nodes.length + " x "
+                + v.nodes[0].target.join(" ") + " (" + v.help + ")"))"""
+    )
+    assert found == [], found
+
+
+def test_copy_button_copies_the_snippet(site_dir, page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(_url(site_dir, "events/processing_completed.html"))
+    button = page.locator("[data-copy='snippet-python']")
+    button.click()
+    sync_api.expect(button).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#snippet-python").inner_text()
 
 
 def test_screenshots_of_home_and_an_event_page(site_dir, page):
