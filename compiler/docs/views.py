@@ -55,6 +55,7 @@ class EventPage:
     canonical_json: str
     posthog_json: str
     snippets: tuple[Snippet, ...]
+    snippet_note: str  # why a language is missing, "" when both are there
     meta: MetaMapping | None
     meta_action_source: str
     rules: tuple[RuleUse, ...]
@@ -163,11 +164,13 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
     for ep in event.properties:
         rows.append(property_row(root, ep.property, ep.required))
         rows.extend(property_row(root, alias, False) for alias in plan.deprecated_aliases(ep.name))
-    envelope = tuple(
+    envelope = tuple(  # fields the event also lists as its own properties appear above
         property_row(root, f.property, f.required or f.name in event.envelope_required)
         for f in plan.envelope
+        if event.get(f.name) is None
     )
     state = next((s for s in plan.states if s.event == event.name), None)
+    calls = snippets(event)
     category = plan.categories[event.category]
     return EventPage(
         name=event.name,
@@ -185,7 +188,13 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
         schema_json=pretty_json(event_schema(plan, event)),
         canonical_json=pretty_json(canonical_example(plan, event)),
         posthog_json=pretty_json(posthog_example(plan, event)),
-        snippets=tuple(snippets(event)),
+        snippets=tuple(calls),
+        snippet_note=(
+            ""
+            if len(calls) > 1
+            else f"Only the browser sends {event.name} (layers: {', '.join(event.layers)}), "
+            "so there is no Python call."
+        ),
         meta=plan.meta.for_event(event.name) if plan.meta else None,
         meta_action_source=plan.meta.action_source if plan.meta else "",
         rules=_rules(plan, event),
