@@ -195,3 +195,11 @@ def test_home_shows_name_version_categories_and_milestones(plan, site):
 
 def test_minimal_plan_golden(minimal_plan, golden):
     golden("minimal-docs", render_site(minimal_plan))
+
+
+def test_property_page_says_where_meta_takes_it_from(site):
+    price = site[PurePosixPath("properties/price.html")]
+    assert "value of Purchase (purchase_completed)" in price
+    currency = site[PurePosixPath("properties/currency.html")]
+    assert "currency of InitiateCheckout (checkout_started)" in currency
+    assert "Sent to Meta as" not in site[PurePosixPath("properties/job_id.html")]

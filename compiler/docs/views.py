@@ -75,6 +75,7 @@ class PropertyPage:
     aliases: tuple[Link, ...]  # deprecated names that mean this property
     envelope: str  # "top-level field (PostHog: $session_id)", "" when not an envelope field
     used_by: tuple[tuple[Link, bool], ...]  # event, required
+    meta_uses: tuple[str, ...]  # "value of Purchase (purchase_completed)"
 
 
 def pretty_json(document: Any) -> str:
@@ -236,4 +237,16 @@ def property_page(plan: Plan, prop: Property, root: str = "../") -> PropertyPage
         ),
         envelope=envelope,
         used_by=tuple(used),
+        meta_uses=_meta_uses(plan, prop.name),
+    )
+
+
+def _meta_uses(plan: Plan, name: str) -> tuple[str, ...]:
+    if plan.meta is None:
+        return ()
+    return tuple(
+        f"{role} of {m.meta_event} ({m.event})"
+        for m in plan.meta.mappings
+        for role, source in (("value", m.value_property), ("currency", m.currency_property))
+        if source == name
     )
