@@ -61,3 +61,23 @@ clean:
 
 goldens: dev
 	$(BIN)/python -m pytest -q --update-goldens -s tests | grep -E "golden (updated|removed)|passed|failed" || true
+
+# --- doc site browser tests (issue 6) -------------------------------------------------------
+# The doc site tests drive Debian's chromium headless through playwright (which never downloads
+# a browser of its own) and inject axe-core (npm, tests/a11y/) to check accessibility. Install
+# both once, chromium and npm only when missing; `make test` depends on it.
+BROWSER_STAMP := $(VENV)/.browser-installed
+.PHONY: browser
+$(BROWSER_STAMP): tests/a11y/package-lock.json | $(BIN)/python
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	@if ! command -v npm >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; \
+	fi
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	/usr/bin/chromium --version 2>/dev/null
+	touch $@
+browser: $(BROWSER_STAMP)
+test: browser

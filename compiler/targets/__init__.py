@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from types import ModuleType
 
 from compiler.plan.model import Plan
-from compiler.targets import jsonschema
+from compiler.targets import docs, jsonschema
 from compiler.targets import simulation as simulation_target
 
 
@@ -29,7 +29,9 @@ def _target(module: ModuleType) -> Target:
     return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render)
 
 
-TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema, simulation_target))}
+TARGETS: dict[str, Target] = {
+    t.name: t for t in map(_target, (jsonschema, simulation_target, docs))
+}
 
 
 class UnknownTarget(LookupError):

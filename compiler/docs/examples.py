@@ -1,0 +1,128 @@
+"""Valid example payloads for an event, in the canonical §10 shape and in PostHog's shape.
+
+Values come from a property's `examples` when the plan gives some, else from its constraints
+(enum, format, pattern, range), so each example satisfies the event's JSON Schema (tests check).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from compiler.plan.model import Event, Plan, Property
+
+# The fields PostHog stores as columns; every other envelope field travels inside `properties`.
+POSTHOG_COLUMNS = ("uuid", "event", "distinct_id", "timestamp")
+EXAMPLE_USER = "usr_12345"
+_FORMATS = {
+    "date-time": "2026-01-12T05:12:34.123Z",
+    "date": "2026-01-12",
+    "email": "jane@example.com",
+    "uri": "https://blanklogo.app/",
+    "uuid": "0194a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+}
+# Readable strings tried against a pattern before falling back to one built from it.
+_FRIENDLY = ("USD", "US", "/app", "1920x1080")
+_CLASS_SAMPLE = {"A-Z": "A", "a-z": "a", "0-9": "1", "A-Za-z0-9_-": "abc123"}
+
+
+def _from_pattern(prop: Property, pattern: str) -> str:
+    for text in _FRIENDLY:
+        if re.search(pattern, text):
+            return text
+    literal = re.match(r"\^([A-Za-z0-9_/-]*)", pattern)
+    prefix = literal.group(1) if literal else ""
+    for text in (prefix + "12345", prefix + "abc123", prefix):
+        if re.search(pattern, text):
+            return text
+    return prefix or prop.name
+
+
+def _string(prop: Property) -> str:
+    if prop.format in _FORMATS:
+        return _FORMATS[prop.format]
+    if prop.pattern:
+        return _from_pattern(prop, prop.pattern)
+    stem = prop.name[:-3] if prop.name.endswith("_id") else prop.name
+    text = f"{stem}_123" if prop.name.endswith("_id") else "example"
+    if prop.max_length is not None:
+        text = text[: prop.max_length]
+    return text.ljust(prop.min_length or 0, "x")
+
+
+def _number(prop: Property) -> float | int:
+    low = prop.minimum if prop.minimum is not None else 0
+    high = prop.maximum
+    if high is not None and high - low <= 1:
+        value: float = low + (high - low) * 0.9
+    else:
+        value = low + 9.99 if high is None else min(low + 9.99, high)
+    return round(value, 2) if prop.type == "number" else int(value)
+
+
+def example_value(prop: Property) -> Any:
+    """One valid value for `prop` (never null)."""
+    if prop.examples:
+        return prop.examples[0]
+    if prop.enum:
+        return next(v for v in prop.enum if v is not None)
+    if prop.type == "string":
+        return _string(prop)
+    if prop.type in ("integer", "number"):
+        return _number(prop)
+    if prop.type == "boolean":
+        return True
+    if prop.type == "array":
+        if prop.items_enum:
+            return [prop.items_enum[0]]
+        return [{"integer": 1, "number": 1.5, "boolean": True}.get(prop.items_type or "", "a")]
+    return None
+
+
+def _envelope_value(plan: Plan, event: Event, name: str, prop: Property) -> Any:
+    if name == "event":
+        return event.name
+    if name == "source":
+        return event.layers[0]
+    if name in ("distinct_id", "user_id"):
+        return EXAMPLE_USER if name == "user_id" or event.envelope_required else "anon_9b2f4c"
+    return example_value(prop)
+
+
+def _shown_envelope(plan: Plan, event: Event) -> list[str]:
+    """Envelope fields in an example: the required ones, plus uuid and session_id when defined."""
+    return [
+        f.name
+        for f in plan.envelope
+        if f.required or f.name in event.envelope_required or f.name in ("uuid", "session_id")
+    ]
+
+
+def canonical_example(plan: Plan, event: Event) -> dict[str, Any]:
+    """The event as PRD §10 shapes it: envelope on top, required plan properties inside."""
+    top: dict[str, Any] = {}
+    inner: dict[str, Any] = {}
+    for name in _shown_envelope(plan, event):
+        field = plan.envelope_field(name)
+        assert field is not None
+        value = _envelope_value(plan, event, name, field.property)
+        (top if field.placement == "top" else inner)[name] = value
+    top.setdefault("event", event.name)
+    for ep in event.required:
+        inner[ep.name] = example_value(ep.property)
+    top["properties"] = inner
+    return top
+
+
+def posthog_example(plan: Plan, event: Event) -> dict[str, Any]:
+    """The same event as PostHog stores it: columns on top, every other field in `properties`."""
+    canonical = canonical_example(plan, event)
+    top = {k: v for k, v in canonical.items() if k in POSTHOG_COLUMNS}
+    moved: dict[str, Any] = {}
+    for key, value in canonical.items():
+        if key in POSTHOG_COLUMNS or key == "properties":
+            continue
+        field = plan.envelope_field(key)
+        moved[field.posthog_name if field and field.posthog_name else key] = value
+    top["properties"] = {**canonical["properties"], **moved}
+    return top

@@ -1,0 +1,258 @@
+"""View models of the site-wide pages: home, the property index, Meta mapping and glossary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.docs.funnel import Diagram, diagram, stage_classes
+from compiler.docs.health import EventHealth, Finding, Health
+from compiler.docs.views import Link, event_href, property_href, type_label
+from compiler.plan.model import MetaMapping, Plan
+
+
+@dataclass(frozen=True)
+class EventCard:
+    link: Link
+    description: str
+    health: EventHealth | None
+
+
+@dataclass(frozen=True)
+class CategorySection:
+    name: str
+    title: str
+    description: str
+    events: tuple[EventCard, ...]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary or legend entry."""
+
+    anchor: str
+    title: str
+    name: str
+    description: str
+    css_class: str
+    links: tuple[Link, ...]
+    links_label: str = "Events"
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    source: str
+    rows_total: int
+    rows_unparseable: int
+    summary: tuple[tuple[str, int], ...]
+    worst: tuple[EventHealth, ...]  # events with violations, most rows first
+    unplanned: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class HomePage:
+    categories: tuple[CategorySection, ...]
+    event_count: int
+    property_count: int
+    diagrams: tuple[Diagram, ...]  # wide, then narrow
+    stages: tuple[Term, ...]
+    milestones: tuple[Term, ...]
+    health: HealthSummary | None
+
+
+@dataclass(frozen=True)
+class PropertyEntry:
+    link: Link
+    type: str
+    description: str
+    uses: int
+    deprecated: bool
+
+
+@dataclass(frozen=True)
+class MetaRow:
+    mapping: MetaMapping
+    event: Link
+
+
+@dataclass(frozen=True)
+class StateRow:
+    id: str
+    name: str
+    reached_by: str
+    event: Link | None
+    transition: str  # "98% from S0", "" for the first state
+
+
+@dataclass(frozen=True)
+class GlossaryPage:
+    stages: tuple[Term, ...]
+    milestones: tuple[Term, ...]
+    states: tuple[StateRow, ...]
+    categories: tuple[Term, ...]
+    layers: tuple[Term, ...]
+    deprecated_events: tuple[Term, ...]
+    churn: tuple[tuple[str, str], ...]
+    identity: tuple[tuple[str, str], ...]
+
+
+def _health_summary(plan: Plan, health: Health) -> HealthSummary:
+    worst = sorted(
+        (h for h in health.events.values() if h.event in plan.events and h.status != "healthy"),
+        key=lambda h: (-h.rows_with_violations, -sum(f.count for f in h.findings), h.event),
+    )
+    return HealthSummary(
+        health.source,
+        health.rows_total,
+        health.rows_unparseable,
+        health.summary,
+        tuple(worst),
+        health.unplanned,
+    )
+
+
+def stage_terms(plan: Plan, root: str) -> tuple[Term, ...]:
+    classes = stage_classes(plan)
+    return tuple(
+        Term(
+            f"stage-{s.name}",
+            s.title,
+            s.name,
+            s.description,
+            classes[s.name],
+            tuple(
+                Link(e.name, event_href(root, e.name))
+                for e in plan.events.values()
+                if s.name in e.stages
+            ),
+        )
+        for s in plan.stages.values()
+    )
+
+
+def milestone_terms(plan: Plan, root: str) -> tuple[Term, ...]:
+    states = {s.event: s.id for s in plan.states if s.event}
+    return tuple(
+        Term(
+            f"milestone-{m.name}",
+            m.title,
+            states.get(m.event, ""),
+            m.description + (" Counted on the person's first occurrence." if m.first else ""),
+            "milestone",
+            (Link(m.event, event_href(root, m.event)),),
+            "Event",
+        )
+        for m in plan.milestones.values()
+    )
+
+
+def home_page(plan: Plan, health: Health | None) -> HomePage:
+    sections = tuple(
+        CategorySection(
+            c.name,
+            c.title,
+            c.description,
+            tuple(
+                EventCard(
+                    Link(e.name, event_href("", e.name)),
+                    e.description,
+                    health.for_event(e.name) if health else None,
+                )
+                for e in plan.events_in(c.name)
+            ),
+        )
+        for c in plan.categories.values()
+    )
+    return HomePage(
+        categories=sections,
+        event_count=len(plan.events),
+        property_count=len(plan.properties),
+        diagrams=(diagram(plan, 4), diagram(plan, 2)) if plan.states else (),
+        stages=stage_terms(plan, ""),
+        milestones=milestone_terms(plan, ""),
+        health=_health_summary(plan, health) if health else None,
+    )
+
+
+def property_index(plan: Plan) -> tuple[PropertyEntry, ...]:
+    uses = {name: 0 for name in plan.properties}
+    for event in plan.events.values():
+        for ep in event.properties:
+            uses[ep.name] = uses.get(ep.name, 0) + 1
+    return tuple(
+        PropertyEntry(
+            Link(p.name, property_href("", p.name)),
+            type_label(p),
+            p.description,
+            uses[p.name],
+            p.deprecated,
+        )
+        for p in sorted(plan.properties.values(), key=lambda p: p.name)
+    )
+
+
+def meta_rows(plan: Plan) -> tuple[MetaRow, ...]:
+    if plan.meta is None:
+        return ()
+    return tuple(MetaRow(m, Link(m.event, event_href("", m.event))) for m in plan.meta.mappings)
+
+
+def _state_row(plan: Plan, index: int) -> StateRow:
+    state = plan.states[index]
+    into = [t for t in plan.transitions if t.to_state == state.id]
+    transition = ", ".join(f"{t.rate * 100:.0f}% from {t.from_state}" for t in into)
+    reached_by = state.rule.description if state.rule else f"first {state.event}"
+    event = Link(state.event, event_href("", state.event)) if state.event else None
+    return StateRow(state.id, state.name, reached_by, event, transition)
+
+
+def glossary_page(plan: Plan) -> GlossaryPage:
+    churn = plan.churn_hazard
+    identity = plan.identity
+    return GlossaryPage(
+        stages=stage_terms(plan, ""),
+        milestones=milestone_terms(plan, ""),
+        states=tuple(_state_row(plan, i) for i in range(len(plan.states))),
+        categories=tuple(
+            Term(f"category-{c.name}", c.title, c.name, c.description, "", ())
+            for c in plan.categories.values()
+        ),
+        layers=tuple(
+            Term(f"layer-{layer.name}", layer.name, layer.name, layer.description, "", ())
+            for layer in plan.layers.values()
+        ),
+        deprecated_events=tuple(
+            Term(
+                f"deprecated-{d.name}",
+                d.name,
+                d.name,
+                d.description,
+                "",
+                (Link(d.replaced_by, event_href("", d.replaced_by)),),
+                "Replaced by",
+            )
+            for d in plan.deprecated_events.values()
+        ),
+        churn=(
+            (
+                ("Base 30-day churn", f"{churn.base:.0%}"),
+                ("Extra after a failed job", f"+{churn.extra_if_failed_job:.0%}"),
+                ("Extra after a slow job", f"+{churn.extra_if_slow_job:.0%}"),
+                ("Share of slow jobs", f"{churn.slow_job_share:.0%}"),
+                ("Clipped at", f"{churn.max:.0%}"),
+                ("Ad click-through rate", f"{churn.click_through_rate:.0%}"),
+            )
+            if churn
+            else ()
+        ),
+        identity=(
+            (
+                ("Stitched on", identity.stitch_on),
+                ("Anonymous ids", f"{identity.anonymous_prefix}…"),
+                ("User ids", f"{identity.user_prefix}…"),
+                ("Methods", ", ".join(identity.methods)),
+                ("Rule", identity.description),
+            )
+            if identity
+            else ()
+        ),
+    )
