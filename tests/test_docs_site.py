@@ -145,11 +145,14 @@ def test_snippets_use_generated_names_and_parse(plan):
     assert "ServerTracker(client=posthog_client" in python.code
     ast.parse(python.code)
     assert f"tracker.{camel_case(event.name)}({{" in typescript.code
-    assert "createTracker(posthog)" in typescript.code
+    # purchase_completed is server-only: the browser tracker has no such method.
+    assert 'createServerTracker(posthogNode, { source: "server" })' in typescript.code
+    assert '  distinct_id: "' in typescript.code
     for ep in event.required:
         assert f"    {ep.name}=" in python.code and f"  {ep.name}: " in typescript.code
     web_only = next(e for e in plan.events.values() if e.layers == ("web",))
     assert [s.language for s in snippets.snippets(web_only)] == ["typescript"]
+    assert "createTracker(posthog)" in snippets.snippets(web_only)[0].code
     worker = plan.events["processing_completed"]
     assert "WorkerTracker" in snippets.snippets(worker)[0].code
 

@@ -2,8 +2,9 @@
 
 The names here follow the codegen target (issue 3): Python `blanklogo_analytics` with one
 tracker class per layer (`ServerTracker`, `WorkerTracker`) and keyword-only methods named like
-the event; TypeScript `@blanklogo/analytics` with `createTracker(posthog)` and camelCase methods
-taking one object keyed by wire names. Adjust them here only.
+the event; TypeScript `@blanklogo/analytics` with `createTracker(posthog)` (browser) or
+`createServerTracker(client, { source })` (posthog-node) and camelCase methods taking one object
+keyed by wire names. Adjust them here only.
 """
 
 from __future__ import annotations
@@ -63,11 +64,19 @@ def python_snippet(event: Event) -> Snippet | None:
 
 
 def typescript_snippet(event: Event) -> Snippet:
+    """posthog-js in the browser when the event may come from there, else posthog-node."""
     args = _arguments(event)
+    if "web" in event.layers:
+        factory, setup, title = "createTracker", "createTracker(posthog)", "TypeScript (browser)"
+    else:
+        layer = event.layers[0]
+        factory, title = "createServerTracker", f"TypeScript ({layer}, posthog-node)"
+        setup = f'createServerTracker(posthogNode, {{ source: "{layer}" }})'
+        args.insert(0, ("distinct_id", EXAMPLE_USER))
     lines = [
-        f'import {{ createTracker }} from "{TYPESCRIPT_PACKAGE}";',
+        f'import {{ {factory} }} from "{TYPESCRIPT_PACKAGE}";',
         "",
-        "const tracker = createTracker(posthog);",
+        f"const tracker = {setup};",
     ]
     if args:
         lines.append(f"tracker.{camel_case(event.name)}({{")
@@ -75,7 +84,7 @@ def typescript_snippet(event: Event) -> Snippet:
         lines.append("});")
     else:
         lines.append(f"tracker.{camel_case(event.name)}({{}});")
-    return Snippet("typescript", "TypeScript", "\n".join(lines))
+    return Snippet("typescript", title, "\n".join(lines))
 
 
 def snippets(event: Event) -> list[Snippet]:
