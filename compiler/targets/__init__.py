@@ -15,6 +15,9 @@ from types import ModuleType
 from compiler.plan.model import Plan
 from compiler.targets import jsonschema
 
+# --- codegen for app teams (issue 3) ---
+from compiler.targets import python  # noqa: E402  (also `typescript`, below)
+
 
 @dataclass(frozen=True)
 class Target:
@@ -28,7 +31,7 @@ def _target(module: ModuleType) -> Target:
     return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render)
 
 
-TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema,))}
+TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema, python))}
 
 
 class UnknownTarget(LookupError):
