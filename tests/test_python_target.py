@@ -60,7 +60,7 @@ worker.processing_completed(  # E  positional call
 
 
 def test_minimal_plan_golden(minimal_plan: Plan, golden) -> None:  # type: ignore[no-untyped-def]
-    golden("minimal", target.render(minimal_plan))
+    golden("python_minimal", target.render(minimal_plan))
 
 
 def test_render_is_deterministic_and_black_clean(minimal_plan: Plan) -> None:
