@@ -3,7 +3,12 @@ last committed under generated/ (`trackplan build --check` guards that the two a
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from types import ModuleType
 
 from compiler.plan import Plan
 from compiler.targets import get
@@ -27,3 +32,16 @@ def write_target(plan: Plan, target: str, root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root / get(target).output_dir
+
+
+@contextmanager
+def python_package(plan: Plan, root: Path) -> Iterator[ModuleType]:
+    """The generated `blanklogo_analytics` for `plan`, imported from `root`, then forgotten."""
+    folder = write_target(plan, "python", root)
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module("blanklogo_analytics")
+    finally:
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m.startswith("blanklogo_analytics")]:
+            del sys.modules[name]

@@ -3,8 +3,6 @@ capture server: what lands on the wire is what the plan says."""
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from types import ModuleType
@@ -12,7 +10,7 @@ from typing import Any
 
 import pytest
 from capture_server import Recorder, capture_server
-from generated_packages import write_target
+from generated_packages import python_package
 from posthog import Posthog
 
 from compiler.plan import Plan
@@ -20,14 +18,8 @@ from compiler.plan import Plan
 
 @pytest.fixture(scope="module")
 def analytics(plan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    root = write_target(plan, "python", tmp_path_factory.mktemp("py"))
-    sys.path.insert(0, str(root))
-    try:
-        yield importlib.import_module("blanklogo_analytics")
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m.startswith("blanklogo_analytics")]:
-            del sys.modules[name]
+    with python_package(plan, tmp_path_factory.mktemp("py")) as module:
+        yield module
 
 
 @pytest.fixture
