@@ -13,9 +13,9 @@ from typing import Any
 import jinja2
 
 
-def _json(value: Any) -> str:
+def _json(value: Any, indent: int | None = None) -> str:
     """A value as a JSON (and TypeScript) literal, keys sorted so output is deterministic."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=indent)
 
 
 def environment() -> jinja2.Environment:

@@ -16,7 +16,7 @@ from compiler.plan.model import Plan
 from compiler.targets import jsonschema
 
 # --- codegen for app teams (issue 3) ---
-from compiler.targets import python  # noqa: E402  (also `typescript`, below)
+from compiler.targets import python, typescript  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def _target(module: ModuleType) -> Target:
     return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render)
 
 
-TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema, python))}
+TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema, python, typescript))}
 
 
 class UnknownTarget(LookupError):

@@ -50,11 +50,12 @@ class EventView:
         return tuple(a for a in self.arguments if not a.required)
 
 
-def _envelope_argument(field: EnvelopeField, event: Event) -> Argument:
+def envelope_argument(field: EnvelopeField, event: Event | None = None) -> Argument:
+    """An envelope field as an argument, for one event or (event=None) for every event."""
     return Argument(
         wire=field.name,
         property=field.property,
-        required=field.required or field.name in event.envelope_required,
+        required=field.required or (event is not None and field.name in event.envelope_required),
         envelope=True,
         top=field.placement == "top",
         posthog_name=field.posthog_name,
@@ -65,7 +66,7 @@ def event_view(plan: Plan, event: Event) -> EventView:
     own = [Argument(ep.name, ep.property, ep.required, False, False) for ep in event.properties]
     taken = {a.wire for a in own}
     envelope = [
-        _envelope_argument(f, event)
+        envelope_argument(f, event)
         for f in plan.envelope
         if f.name not in FILLED_BY_TRACKER and f.name not in taken
     ]
