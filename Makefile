@@ -43,11 +43,21 @@ $(NODE_TESTS)/node_modules/.installed: $(NODE_TESTS)/package.json $(NODE_TESTS)/
 	touch $@
 node-dev: $(NODE_TESTS)/node_modules/.installed
 
+# `make demo` ends with one event as the generated Python package sends it to PostHog and Meta
+# (the real posthog-python client builds the message; nothing leaves the machine).
+$(VENV)/.codegen-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[codegen]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import posthog, pydantic"
+	touch $@
+codegen-demo: $(VENV)/.codegen-installed
+	$(TRACKPLAN) preview purchase_completed
+
 # --- the two Quickstart commands ------------------------------------------------------------
 demo: install
 	$(TRACKPLAN) lint
 	$(TRACKPLAN) build
 	$(TRACKPLAN) build --check
+	$(MAKE) --no-print-directory codegen-demo
 
 test: dev node-dev
 	$(BIN)/python -m pytest -q

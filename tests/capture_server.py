@@ -104,7 +104,9 @@ def capture_server() -> Iterator[Recorder]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Recorder(url="")))
     recorder = Recorder(url=f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(recorder)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield recorder

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -15,7 +15,7 @@ from generated_packages import python_package
 
 from compiler.plan import Plan
 
-WHEN = datetime(2026, 11, 20, 12, 0, 0, 123000, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 20, 12, 0, 0, 123000, tzinfo=UTC)
 PURCHASE = {"price": 19.0, "currency": "USD", "fbclid": "IwAR2xYz_AbC", "order_id": "ord_1"}
 
 
@@ -36,7 +36,9 @@ def sha(text: str) -> str:
         ("JOE@EXAMPLE.COM\n", "joe@example.com"),
     ],
 )
-def test_email_is_trimmed_lowercased_and_sha256_hex(meta: ModuleType, raw: str, normalised: str) -> None:
+def test_email_is_trimmed_lowercased_and_sha256_hex(
+    meta: ModuleType, raw: str, normalised: str
+) -> None:
     event = meta.capi_event("purchase_completed", PURCHASE, email=raw, event_time=WHEN)
     assert event["user_data"]["em"] == [sha(normalised)]
     assert len(event["user_data"]["em"][0]) == 64
@@ -129,8 +131,15 @@ def test_add_to_cart_only_for_first_processing_completed(meta: ModuleType) -> No
 
 def test_batches_respect_size_and_age_limits(meta: ModuleType) -> None:
     now = WHEN
-    fresh = [{"event_name": "Purchase", "event_time": int(now.timestamp()) - i} for i in range(2500)]
-    old = [{"event_name": "Purchase", "event_time": int((now - timedelta(days=7, seconds=1)).timestamp())}]
+    fresh = [
+        {"event_name": "Purchase", "event_time": int(now.timestamp()) - i} for i in range(2500)
+    ]
+    old = [
+        {
+            "event_name": "Purchase",
+            "event_time": int((now - timedelta(days=7, seconds=1)).timestamp()),
+        }
+    ]
     edge = [{"event_name": "Purchase", "event_time": int((now - timedelta(days=7)).timestamp())}]
     split = meta.capi_batches(fresh + old + edge, now=now)
     assert [len(b) for b in split.batches] == [1000, 1000, 501]
@@ -146,7 +155,12 @@ def test_send_capi_posts_through_the_injected_function(meta: ModuleType) -> None
 
     events = [{"event_name": "Lead", "event_time": int(WHEN.timestamp())}] * 1001
     answers, split = meta.send_capi(
-        events, pixel_id="123", access_token="tok", post=fake_post, test_event_code="TEST1", now=WHEN
+        events,
+        pixel_id="123",
+        access_token="tok",
+        post=fake_post,
+        test_event_code="TEST1",
+        now=WHEN,
     )
     assert answers == [{"events_received": 1000}, {"events_received": 1}]
     assert posted[0][0] == "https://graph.facebook.com/v21.0/123/events?access_token=tok"

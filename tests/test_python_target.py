@@ -74,16 +74,29 @@ def test_render_is_deterministic_and_black_clean(minimal_plan: Plan) -> None:
 
 
 def test_worker_tracker_has_no_web_events(plan: Plan) -> None:
-    trackers = rendered(plan, "python")[target.PurePosixPath("python/blanklogo_analytics/trackers.py")]
+    trackers = rendered(plan, "python")[
+        target.PurePosixPath("python/blanklogo_analytics/trackers.py")
+    ]
     worker = trackers.split("class WorkerTracker(")[1].split("):")[0]
     assert "ProcessingCompletedEmitter" in worker and "LandingViewEmitter" not in worker
 
 
 def _mypy(cwd: Path, *files: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cwd / ".mypy_cache"),
-         "--no-error-summary", "--hide-error-context", *files],
-        cwd=cwd, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(cwd / ".mypy_cache"),
+            "--no-error-summary",
+            "--hide-error-context",
+            *files,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -107,15 +120,32 @@ def test_package_is_pip_installable(minimal_plan: Plan, tmp_path: Path) -> None:
     source = write_target(minimal_plan, "python", tmp_path / "src")
     shutil.copytree(source, tmp_path / "copy")
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(tmp_path / "site"), str(tmp_path / "copy")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(tmp_path / "site"),
+            str(tmp_path / "copy"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     installed = tmp_path / "site" / "blanklogo_analytics"
     assert (installed / "py.typed").is_file() and (installed / "models.py").is_file()
     probe = subprocess.run(
-        [sys.executable, "-c", "import blanklogo_analytics as b; print(b.PLAN_NAME, sorted(b.LAYER_EVENTS))"],
-        cwd=tmp_path / "site", capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import blanklogo_analytics as b; print(b.PLAN_NAME, sorted(b.LAYER_EVENTS))",
+        ],
+        cwd=tmp_path / "site",
+        capture_output=True,
+        text=True,
     )
     assert probe.stdout.strip() == "Mini ['server', 'web']", probe.stderr

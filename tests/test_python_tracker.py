@@ -4,7 +4,7 @@ capture server: what lands on the wire is what the plan says."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -43,9 +43,13 @@ JOB = dict(
 
 
 @pytest.mark.parametrize("gzip", [False, True])
-def test_event_reaches_posthog_with_envelope(analytics: ModuleType, server: Recorder, gzip: bool) -> None:
-    tracker = analytics.Tracker(client=client(server, gzip=gzip), source="worker", environment="staging")
-    when = datetime(2026, 11, 20, 12, 30, tzinfo=timezone.utc)
+def test_event_reaches_posthog_with_envelope(
+    analytics: ModuleType, server: Recorder, gzip: bool
+) -> None:
+    tracker = analytics.Tracker(
+        client=client(server, gzip=gzip), source="worker", environment="staging"
+    )
+    when = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
     event_id = tracker.processing_completed(
         distinct_id="usr_1", user_id="usr_1", session_id="sess_42", timestamp=when, **JOB
     )
@@ -99,7 +103,9 @@ def test_identify_refuses_bad_ids(
 def test_wrong_enum_value_raises_and_sends_nothing(analytics: ModuleType, server: Recorder) -> None:
     tracker = analytics.Tracker(client=client(server), source="worker")
     with pytest.raises(analytics.TrackingViolation) as caught:
-        tracker.processing_completed(distinct_id="usr_1", user_id="usr_1", **{**JOB, "mode": "blur"})
+        tracker.processing_completed(
+            distinct_id="usr_1", user_id="usr_1", **{**JOB, "mode": "blur"}
+        )
     assert "mode" in str(caught.value)
     assert server.events() == []
 
@@ -127,7 +133,12 @@ def test_drop_policy_warns_and_sends_nothing(
     analytics: ModuleType, server: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     tracker = analytics.Tracker(client=client(server), source="worker", on_violation="drop")
-    assert tracker.processing_completed(distinct_id="usr_1", user_id="usr_1", **{**JOB, "mode": "blur"}) is None
+    assert (
+        tracker.processing_completed(
+            distinct_id="usr_1", user_id="usr_1", **{**JOB, "mode": "blur"}
+        )
+        is None
+    )
     assert server.events() == []
     assert "(dropped)" in caplog.text
 
@@ -157,7 +168,9 @@ def test_naive_timestamp_is_a_violation(analytics: ModuleType, server: Recorder)
         )
 
 
-@pytest.mark.parametrize("bad", [{"source": "mobile"}, {"environment": "qa"}, {"on_violation": "ignore"}])
+@pytest.mark.parametrize(
+    "bad", [{"source": "mobile"}, {"environment": "qa"}, {"on_violation": "ignore"}]
+)
 def test_bad_tracker_options(analytics: ModuleType, bad: dict[str, str]) -> None:
     options = {"source": "server", **bad}
     with pytest.raises(ValueError):

@@ -130,7 +130,10 @@ def compiled(workspace: Path) -> Path:
 def _run(script: str, url: str, entry: Path) -> dict[str, Any]:
     done = subprocess.run(
         ["node", str(NODE_DIR / "scripts" / script), url, str(entry)],
-        cwd=NODE_DIR, capture_output=True, text=True, timeout=120,
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -179,7 +182,12 @@ def test_posthog_js_and_pixel_under_jsdom(compiled: Path) -> None:
     # The Pixel got the same ids; pricing_view was sent while ads consent was off.
     assert result["pixel"] == [
         ["track", "PageView", {}, {"eventID": result["landingId"]}],
-        ["track", "InitiateCheckout", {"value": 19, "currency": "USD"}, {"eventID": result["checkoutId"]}],
+        [
+            "track",
+            "InitiateCheckout",
+            {"value": 19, "currency": "USD"},
+            {"eventID": result["checkoutId"]},
+        ],
     ]
     assert events["checkout_started"]["uuid"] == result["checkoutId"]
     assert len(result["violation"]["problems"]) == 2 and result["hasProcessing"] is False

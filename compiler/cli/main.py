@@ -7,8 +7,9 @@ import click
 from compiler import __version__
 from compiler.cli.build import build
 from compiler.cli.lint import lint
+from compiler.cli.preview import preview_command  # codegen for app teams (issue 3)
 
-COMMANDS = (lint, build)
+COMMANDS = (lint, build, preview_command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

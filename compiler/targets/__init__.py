@@ -13,10 +13,7 @@ from pathlib import PurePosixPath
 from types import ModuleType
 
 from compiler.plan.model import Plan
-from compiler.targets import jsonschema
-
-# --- codegen for app teams (issue 3) ---
-from compiler.targets import python, typescript  # noqa: E402
+from compiler.targets import jsonschema, python, typescript  # python, typescript: issue 3
 
 
 @dataclass(frozen=True)

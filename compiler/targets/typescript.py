@@ -80,7 +80,9 @@ def _literal(value: object) -> str:
 
 def _field(arg: ev.Argument) -> TsField:
     type_ = ts_type(arg.property) + (" | null" if arg.nullable else "")
-    return TsField(ts_property_key(arg.wire), arg.wire, type_, not arg.required, arg.property.description)
+    return TsField(
+        ts_property_key(arg.wire), arg.wire, type_, not arg.required, arg.property.description
+    )
 
 
 def ts_event(view: ev.EventView) -> TsEvent:
@@ -121,13 +123,16 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
     views = ev.event_views(plan)
     events = {v.name: ts_event(v) for v in views}
     layers = tuple(
-        TsLayer(layer, pascal_case(layer) + "Tracker", layer == BROWSER_LAYER,
-                tuple(events[e] for e in names))
+        TsLayer(
+            layer,
+            pascal_case(layer) + "Tracker",
+            layer == BROWSER_LAYER,
+            tuple(events[e] for e in names),
+        )
         for layer, names in ev.layer_events(plan).items()
     )
     context_fields = [
-        _field(ev.envelope_argument(f)) for f in plan.envelope
-        if f.name in CONTEXT_FIELDS
+        _field(ev.envelope_argument(f)) for f in plan.envelope if f.name in CONTEXT_FIELDS
     ]
     context = {
         "generated": GENERATED,
