@@ -52,6 +52,8 @@ worker.processing_completed(
 )
 worker.landing_view(distinct_id="anon_1", page_path="/", device="mobile")  # E  not a worker event
 Tracker(client=client, source="mobile")  # E  not a layer
+worker.job_timeout(distinct_id="usr_1", job_id="job_9", timeout_ms=1, utm_sauce="x")  # E  unknown
+worker.job_timeout(distinct_id="usr_1", job_id="job_9", timeout_ms=1, ad_platform="bing")  # E
 worker.processing_completed(  # E  positional call
     "usr_1", distinct_id="usr_1", user_id="usr_1", job_id="job_9", mode="inpaint",
     processing_time_ms=1200, success=True, credits_before=3, credits_after=2,

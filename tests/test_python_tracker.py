@@ -175,3 +175,20 @@ def test_bad_tracker_options(analytics: ModuleType, bad: dict[str, str]) -> None
     options = {"source": "server", **bad}
     with pytest.raises(ValueError):
         analytics.Tracker(client=Posthog("phc_test", disabled=True), **options)
+
+
+def test_unknown_envelope_keyword_is_a_violation(analytics: ModuleType, server: Recorder) -> None:
+    tracker = analytics.Tracker(client=client(server), source="worker")
+    with pytest.raises(analytics.TrackingViolation, match="utm_sauce: not an envelope field"):
+        tracker.processing_completed(distinct_id="usr_1", user_id="usr_1", utm_sauce="x", **JOB)
+    assert server.events() == []
+
+
+def test_envelope_keywords_go_inside_properties(analytics: ModuleType, server: Recorder) -> None:
+    tracker = analytics.Tracker(client=client(server), source="web")
+    tracker.landing_view(
+        distinct_id="anon_1", page_path="/", device="mobile", utm_source="facebook", referrer=None
+    )
+    [sent] = server.events()
+    assert sent["properties"]["utm_source"] == "facebook"
+    assert sent["properties"]["page_path"] == "/" and "referrer" not in sent["properties"]

@@ -49,6 +49,18 @@ class EventView:
     def optional(self) -> tuple[Argument, ...]:
         return tuple(a for a in self.arguments if not a.required)
 
+    @property
+    def explicit(self) -> tuple[Argument, ...]:
+        """Arguments spelled out per event: its own properties and the envelope fields it
+        requires. The optional envelope fields are shared by every event (`shared_envelope`)."""
+        return tuple(a for a in self.arguments if not a.envelope or a.required)
+
+    def explicit_envelope(self, plan: Plan) -> tuple[str, ...]:
+        """Optional envelope fields this event spells out: required ones (user_id after login)
+        and those the event lists among its own properties (page_path on page views)."""
+        optional = {f.name for f in plan.envelope if not f.required}
+        return tuple(a.wire for a in self.explicit if a.wire in optional)
+
 
 def envelope_argument(field: EnvelopeField, event: Event | None = None) -> Argument:
     """An envelope field as an argument, for one event or (event=None) for every event."""
@@ -72,6 +84,15 @@ def event_view(plan: Plan, event: Event) -> EventView:
     ]
     ordered = sorted(own + envelope, key=lambda a: not a.required)  # stable: plan order kept
     return EventView(event, tuple(ordered))
+
+
+def shared_envelope(plan: Plan, explicit: tuple[str, ...] = ()) -> tuple[Argument, ...]:
+    """The optional envelope fields a caller may add to any event, minus those `explicit`."""
+    return tuple(
+        envelope_argument(f)
+        for f in plan.envelope
+        if f.name not in FILLED_BY_TRACKER and f.name not in explicit and not f.required
+    )
 
 
 def event_views(plan: Plan) -> tuple[EventView, ...]:

@@ -1,8 +1,9 @@
 """Pydantic v2 models for every event, generated from the plan's JSON Schemas by
 datamodel-code-generator (run in-process, so `trackplan build` stays one pure step).
 
-One `<Event>Properties` model per event (its plan properties plus the envelope fields PostHog
-stores inside `properties`) and one `Envelope` model (the top-level fields). Enums become
+One `<Event>Properties` model per event (its plan properties), extending `EnvelopeProperties`
+(the envelope fields PostHog stores inside `properties`), and one `Envelope` model (the
+top-level fields). Enums become
 `Literal`s, nullable becomes `| None`, and constraints (pattern, minimum, lengths) are kept.
 `format: email` is dropped before generation: pydantic's EmailStr needs the optional
 email-validator package, and the plan's pattern-free emails are still checked as strings.
@@ -27,6 +28,7 @@ from compiler.targets.event_view import EventView
 from compiler.targets.jsonschema import property_schema
 
 ROOT_CLASS = "TrackingPlanModels"
+ENVELOPE_PROPERTIES = "EnvelopeProperties"
 # datamodel-codegen always emits a class for the document root; ours has no content of its own.
 _ROOT_BLOCK = f"class {ROOT_CLASS}(RootModel[Any]):\n    root: Any\n"
 _DROPPED_FORMATS = frozenset({"email"})
@@ -54,15 +56,28 @@ def _object(fields: dict[str, dict[str, Any]], required: list[str], title: str) 
 
 
 def models_schema(plan: Plan, views: tuple[EventView, ...]) -> dict[str, Any]:
-    """One JSON Schema document whose $defs are the models to generate."""
-    defs: dict[str, Any] = {}
+    """One JSON Schema document whose $defs are the models to generate. Every event model
+    extends `EnvelopeProperties` (the envelope fields PostHog keeps inside `properties`)."""
+    shared = [f for f in plan.envelope if f.placement == "properties"]
+    defs: dict[str, Any] = {
+        ENVELOPE_PROPERTIES: _object(
+            {f.name: _schema(property_schema(f.property)) for f in shared},
+            [],
+            "Envelope fields PostHog keeps inside `properties`; any event may carry them.",
+        )
+    }
     for view in views:
-        inside = [a for a in view.arguments if not a.top]
-        defs[properties_class(view)] = _object(
-            {a.wire: _schema(property_schema(a.property, allow_null=a.nullable)) for a in inside},
-            [a.wire for a in inside if a.required],
+        own = [a for a in view.explicit if not a.top]
+        event_part = _object(
+            {a.wire: _schema(property_schema(a.property, allow_null=a.nullable)) for a in own},
+            [a.wire for a in own if a.required],
             f"Properties of `{view.name}`: {view.event.description}",
         )
+        description = event_part.pop("description")
+        defs[properties_class(view)] = {
+            "description": description,
+            "allOf": [{"$ref": f"#/$defs/{ENVELOPE_PROPERTIES}"}, event_part],
+        }
     top = [f for f in plan.envelope if f.placement == "top" and f.name != "event"]
     defs["Envelope"] = _object(
         {f.name: _schema(property_schema(f.property)) for f in top},

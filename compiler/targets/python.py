@@ -49,8 +49,18 @@ class PyEvent:
     mixin: str
     model: str
     description: str
-    arguments: tuple[PyArgument, ...]
+    arguments: tuple[PyArgument, ...]  # spelled out; the optional envelope comes as **envelope
+    envelope_args: str  # the TypedDict of the optional envelope fields this event takes
     required_wire: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PyEnvelopeArgs:
+    """A TypedDict of optional envelope fields, for events that spell none of them out or
+    some (user_id after login): `**envelope: Unpack[EnvelopeArgs]`."""
+
+    name: str
+    fields: tuple[PyArgument, ...]
 
 
 @dataclass(frozen=True)
@@ -82,14 +92,32 @@ def _argument(arg: ev.Argument) -> PyArgument:
     return PyArgument(python_identifier(arg.wire), arg.wire, annotation, arg.required, arg.top)
 
 
-def py_event(view: ev.EventView) -> PyEvent:
+def envelope_args_name(explicit: tuple[str, ...]) -> str:
+    return "EnvelopeArgs" + (
+        "Without" + "".join(pascal_case(n) for n in explicit) if explicit else ""
+    )
+
+
+def py_envelope_args(plan: Plan, views: tuple[ev.EventView, ...]) -> tuple[PyEnvelopeArgs, ...]:
+    variants = {v.explicit_envelope(plan) for v in views}
+    return tuple(
+        PyEnvelopeArgs(
+            envelope_args_name(names),
+            tuple(_argument(a) for a in ev.shared_envelope(plan, names)),
+        )
+        for names in sorted(variants | {()})
+    )
+
+
+def py_event(plan: Plan, view: ev.EventView) -> PyEvent:
     return PyEvent(
         name=view.name,
         method=python_identifier(view.name),
         mixin=pascal_case(view.name) + "Emitter",
         model=properties_class(view),
         description=view.event.description,
-        arguments=tuple(_argument(a) for a in view.arguments),
+        arguments=tuple(_argument(a) for a in view.explicit),
+        envelope_args=envelope_args_name(view.explicit_envelope(plan)),
         required_wire=tuple(sorted(a.wire for a in view.required)),
     )
 
@@ -117,7 +145,9 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
         "plan": plan,
         "package": PACKAGE,
         "distribution": DISTRIBUTION,
-        "events": [py_event(v) for v in views],
+        "events": [py_event(plan, v) for v in views],
+        "envelope_args": py_envelope_args(plan, views),
+        "top_fields": sorted(f.name for f in plan.envelope if f.placement == "top"),
         "layers": py_layers(plan),
         "layer_literal": literal(ev.layer_values(plan)),
         "environment_literal": literal(ev.environment_values(plan)),
@@ -136,7 +166,7 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
         root / "README.md": env.get_template("python/README.md.j2").render(context),
         pkg / "py.typed": "",
     }
-    for module in ("__init__", "_runtime", "events", "trackers", "meta"):
+    for module in ("__init__", "_runtime", "envelope", "events", "trackers", "meta"):
         text = env.get_template(f"python/{module}.py.j2").render(context)
         out[pkg / f"{module}.py"] = format_python(text)
     models = f'"""Pydantic models of every event. {GENERATED}"""\n\n' + render_models(plan, views)

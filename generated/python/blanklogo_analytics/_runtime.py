@@ -109,6 +109,46 @@ LAYER_EVENTS: Final[Mapping[str, frozenset[str]]] = {
 }
 # Envelope fields PostHog stores under another name.
 POSTHOG_NAMES: Final[Mapping[str, str]] = {"session_id": "$session_id"}
+# Top-level envelope fields (the rest of an event's values go inside `properties`).
+TOP_FIELDS: Final = frozenset(
+    [
+        "distinct_id",
+        "environment",
+        "event",
+        "experiment_variant",
+        "session_id",
+        "source",
+        "timestamp",
+        "user_id",
+        "uuid",
+    ]
+)
+# What `**envelope` may hold: the optional envelope fields and a timestamp.
+ENVELOPE_ARGUMENTS: Final = frozenset(
+    [
+        "ad_angle",
+        "ad_id",
+        "ad_platform",
+        "adset_id",
+        "campaign_id",
+        "creative_id",
+        "experiment_variant",
+        "fbclid",
+        "gclid",
+        "landing_variant_id",
+        "page_path",
+        "referrer",
+        "session_id",
+        "timestamp",
+        "user_id",
+        "utm_campaign",
+        "utm_content",
+        "utm_medium",
+        "utm_source",
+        "utm_term",
+        "uuid",
+    ]
+)
 # Top-level fields posthog-python takes as capture() arguments rather than properties.
 CAPTURE_ARGUMENTS: Final = frozenset(["distinct_id", "uuid"])
 ANONYMOUS_PREFIX: Final = "anon_"
@@ -177,17 +217,27 @@ class TrackerCore:
         self,
         event: str,
         model: type[BaseModel],
-        inside: Mapping[str, object],
-        top: Mapping[str, object],
+        arguments: Mapping[str, object],
+        envelope: Mapping[str, object],
         *,
         required: frozenset[str],
-        timestamp: datetime | None,
     ) -> str | None:
-        """Validate one event, fill the envelope and capture it; its uuid, or None if dropped."""
-        inside = {k: v for k, v in inside.items() if v is not None or k in required}
-        top = {k: v for k, v in top.items() if v is not None or k in required}
-        when = timestamp if timestamp is not None else datetime.now(timezone.utc)
-        problems = []
+        """Validate one event, fill the envelope and capture it; its uuid, or None if dropped.
+
+        `arguments` are the spelled-out ones (wire names), `envelope` the optional envelope
+        fields passed as keywords; None means "not given" unless the argument is required.
+        """
+        given = {**envelope, **arguments}
+        stamp = given.pop("timestamp", None)
+        unknown = sorted(k for k in envelope if k not in ENVELOPE_ARGUMENTS)
+        given = {k: v for k, v in given.items() if v is not None or k in required}
+        inside = {k: v for k, v in given.items() if k not in TOP_FIELDS and k not in unknown}
+        top = {k: v for k, v in given.items() if k in TOP_FIELDS}
+        problems = [f"{k}: not an envelope field of the plan" for k in unknown]
+        if stamp is not None and not isinstance(stamp, datetime):
+            problems.append(f"timestamp: expected a datetime, got {stamp!r}")
+            stamp = None
+        when = stamp if isinstance(stamp, datetime) else datetime.now(timezone.utc)
         if event not in LAYER_EVENTS[self.source]:
             problems.append(f"the plan does not allow {event} from the {self.source} layer")
         if when.tzinfo is None:
@@ -195,19 +245,19 @@ class TrackerCore:
             when = when.replace(tzinfo=timezone.utc)
         when = when.astimezone(timezone.utc)
         problems += [f"{k}: required, got None" for k in sorted(required) if top.get(k, 0) is None]
-        envelope = {
+        header = {
             **top,
             "timestamp": when.isoformat(),
             "source": self.source,
             "environment": self.environment,
         }
         problems += _model_problems(model, inside)
-        problems += _model_problems(Envelope, envelope)
+        problems += _model_problems(Envelope, header)
         if self._violated(event, problems):
             return None
         event_uuid = str(top.get("uuid") or uuid_lib.uuid4())
         properties = dict(inside)
-        for key, value in envelope.items():
+        for key, value in header.items():
             if key not in CAPTURE_ARGUMENTS and key != "timestamp":
                 properties[POSTHOG_NAMES.get(key, key)] = value
         self.client.capture(

@@ -9,1464 +9,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from uuid import UUID
 
 
-class AccountDeletedProperties(BaseModel):
-    """
-    Properties of `account_deleted`: The account was deleted.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class AccountDeletionStartedProperties(BaseModel):
-    """
-    Properties of `account_deletion_started`: The person started deleting the account.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    deletion_reason: str | None = None
-    """
-    Reason the person gave for deleting the account.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class ActivationCompleteProperties(BaseModel):
-    """
-    Properties of `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it).
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class AdClickProperties(BaseModel):
-    """
-    Properties of `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    device: Literal["desktop", "mobile", "tablet"]
-    """
-    Device class.
-    """
-    device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
-    """
-    Network type reported by the browser.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    first_touch_channel: (
-        Literal[
-            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
-        ]
-        | None
-    ) = None
-    """
-    Channel of the person's first visit.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
-    """
-    Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    last_touch_channel: (
-        Literal[
-            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
-        ]
-        | None
-    ) = None
-    """
-    Channel of the visit that led to this event.
-    """
-    page_path: Annotated[str, Field(pattern="^/")]
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class ApiErrorProperties(BaseModel):
-    """
-    Properties of `api_error`: The backend answered with an error.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    endpoint: Annotated[str, Field(pattern="^/")]
-    """
-    API route that failed, as a template (/api/jobs/:id).
-    """
-    error_code: str | None
-    """
-    Machine-readable error code, null when there was no error.
-    """
-    error_message: str | None = None
-    """
-    Human-readable error text (no PII).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    http_status: Annotated[int, Field(ge=100, le=599)]
-    """
-    HTTP status code returned.
-    """
-    job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
-    """
-    Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class AuthEmailDeliveredProperties(BaseModel):
-    """
-    Properties of `auth_email_delivered`: The email provider (Resend) reported the auth email delivered.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
-    """
-    Kind of email domain (§9G), a safe stand-in for the address itself.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class AuthEmailLinkClickedProperties(BaseModel):
-    """
-    Properties of `auth_email_link_clicked`: The person clicked the link in the auth email.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class AuthEmailOpenedProperties(BaseModel):
-    """
-    Properties of `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking).
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
-    """
-    Kind of email domain (§9G), a safe stand-in for the address itself.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class AuthEmailSentProperties(BaseModel):
-    """
-    Properties of `auth_email_sent`: The magic link or one-time code was sent.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    auth_method: Literal["magic_link", "otp", "google"]
-    """
-    How the person signs in.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
-    """
-    Kind of email domain (§9G), a safe stand-in for the address itself.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class CheckoutStartedProperties(BaseModel):
-    """
-    Properties of `checkout_started`: Began a Stripe checkout.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    billing_period: Literal["monthly", "yearly", "one-time"]
-    """
-    Billing period of the product.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    coupon: str | None = None
-    """
-    Coupon code applied, null when none.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    credits_balance: Annotated[int | None, Field(ge=0)] = None
-    """
-    Current credit balance.
-    """
-    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
-    """
-    ISO 4217 currency code.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    is_trial: bool | None = None
-    """
-    Whether this starts or is part of a free trial.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    payment_provider: Literal["stripe"] | None = None
-    """
-    Payment processor.
-    """
-    plan: Literal["starter", "pro", "business"] | None = None
-    """
-    Subscription plan; null for one-time credit packs.
-    """
-    price: Annotated[float, Field(ge=0.0)]
-    """
-    Amount charged, in major units of `currency`.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    sku: Annotated[str, Field(min_length=1)]
-    """
-    Product sku (for example pro_monthly, pack_50).
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class CheckoutStepProperties(BaseModel):
-    """
-    Properties of `checkout_step`: Reached a step inside checkout (optional granular funnel).
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    checkout_step_name: Literal["plan_selected", "details_entered", "payment_submitted"]
-    """
-    Step reached inside checkout.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    sku: Annotated[str, Field(min_length=1)]
-    """
-    Product sku (for example pro_monthly, pack_50).
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class CookieConsentUpdatedProperties(BaseModel):
-    """
-    Properties of `cookie_consent_updated`: The person changed the analytics or ads consent toggles.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    ads_allowed: bool
-    """
-    Consent to advertising cookies and ad-platform sharing (§9G consent_state).
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    analytics_allowed: bool
-    """
-    Consent to analytics cookies (§9G consent_state).
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class CreditsGrantedProperties(BaseModel):
-    """
-    Properties of `credits_granted`: Free credits were applied to the account.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    credits_added: Annotated[int, Field(ge=0)]
-    """
-    Credits added to the balance.
-    """
-    credits_after: Annotated[int, Field(ge=0)]
-    """
-    Credit balance after the event.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    grant_reason: Literal["signup_bonus", "promo", "support", "referral"]
-    """
-    Why free credits were granted.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class CtaClickProperties(BaseModel):
-    """
-    Properties of `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started".
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    cta_id: Literal["get_free_credits", "get_started", "pricing_cta", "nav_signup"]
-    """
-    Which call to action was clicked.
-    """
-    device: Literal["desktop", "mobile", "tablet"]
-    """
-    Device class.
-    """
-    device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
-    """
-    Network type reported by the browser.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    first_touch_channel: (
-        Literal[
-            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
-        ]
-        | None
-    ) = None
-    """
-    Channel of the person's first visit.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
-    """
-    Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    last_touch_channel: (
-        Literal[
-            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
-        ]
-        | None
-    ) = None
-    """
-    Channel of the visit that led to this event.
-    """
-    page_path: Annotated[str, Field(pattern="^/")]
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    scroll_depth_bucket: Literal[25, 50, 75, 100] | None = None
-    """
-    Deepest scroll reached on the page, in quarters.
-    """
-    time_on_landing_before_cta: Annotated[float | None, Field(ge=0.0)] = None
-    """
-    Seconds spent on the landing page before this CTA click.
-    """
-    time_to_first_cta_click: Annotated[float | None, Field(ge=0.0)] = None
-    """
-    Seconds from the first landing view to the first CTA click.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class DataExportRequestedProperties(BaseModel):
-    """
-    Properties of `data_export_requested`: The person asked for an export of their data.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class DownloadClickedProperties(BaseModel):
-    """
-    Properties of `download_clicked`: Clicked download on a finished output.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    download_attempt: Annotated[int | None, Field(ge=1)] = None
-    """
-    1 for the first download of this output, 2 for the second, and so on.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
-    """
-    Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-
-
-class DownloadCompletedProperties(BaseModel):
-    """
-    Properties of `download_completed`: The download finished, where the browser can tell.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    download_attempt: Annotated[int | None, Field(ge=1)] = None
-    """
-    1 for the first download of this output, 2 for the second, and so on.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
-    """
-    Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
-    video_bytes: Annotated[int | None, Field(ge=0)] = None
-    """
-    Size of the uploaded video.
-    """
-
-
 class Envelope(BaseModel):
     """
     The top-level fields every event carries.
@@ -1509,9 +51,9 @@ class Envelope(BaseModel):
     """
 
 
-class ErrorShownProperties(BaseModel):
+class EnvelopeProperties(BaseModel):
     """
-    Properties of `error_shown`: The front end showed an error toast or modal.
+    Envelope fields PostHog keeps inside `properties`; any event may carry them.
     """
 
     model_config = ConfigDict(
@@ -1541,14 +83,6 @@ class ErrorShownProperties(BaseModel):
     """
     Creative id (cr_...).
     """
-    error_code: str | None
-    """
-    Machine-readable error code, null when there was no error.
-    """
-    error_message: str | None = None
-    """
-    Human-readable error text (no PII).
-    """
     fbclid: str | None = None
     """
     Meta click id from the landing URL; never present together with gclid.
@@ -1556,10 +90,6 @@ class ErrorShownProperties(BaseModel):
     gclid: str | None = None
     """
     Google click id from the landing URL; never present together with fbclid.
-    """
-    job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
-    """
-    Watermark-removal job id (job_...).
     """
     landing_variant_id: str | None = None
     """
@@ -1595,7 +125,29 @@ class ErrorShownProperties(BaseModel):
     """
 
 
-class FaqExpandProperties(BaseModel):
+class ErrorShownProperties(EnvelopeProperties):
+    """
+    Properties of `error_shown`: The front end showed an error toast or modal.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    error_code: str | None
+    """
+    Machine-readable error code, null when there was no error.
+    """
+    error_message: str | None = None
+    """
+    Human-readable error text (no PII).
+    """
+    job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
+    """
+    Watermark-removal job id (job_...).
+    """
+
+
+class FaqExpandProperties(EnvelopeProperties):
     """
     Properties of `faq_expand`: Expanded an FAQ entry; useful for objection analysis.
     """
@@ -1603,30 +155,6 @@ class FaqExpandProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     device: Literal["desktop", "mobile", "tablet"]
     """
     Device class.
@@ -1639,10 +167,6 @@ class FaqExpandProperties(BaseModel):
     """
     Topic of the FAQ entry that was expanded.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
     first_touch_channel: (
         Literal[
             "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
@@ -1652,17 +176,9 @@ class FaqExpandProperties(BaseModel):
     """
     Channel of the person's first visit.
     """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
     """
     Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     last_touch_channel: (
         Literal[
@@ -1677,33 +193,9 @@ class FaqExpandProperties(BaseModel):
     """
     Path of the page, without host or query string.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class InvoiceFailedProperties(BaseModel):
+class InvoiceFailedProperties(EnvelopeProperties):
     """
     Properties of `invoice_failed`: A payment failed.
     """
@@ -1711,30 +203,6 @@ class InvoiceFailedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
     """
     ISO 4217 currency code.
@@ -1743,25 +211,9 @@ class InvoiceFailedProperties(BaseModel):
     """
     Card decline code from the payment provider.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     invoice_id: Annotated[str, Field(min_length=1)]
     """
     Stripe invoice id.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     payment_provider: Literal["stripe"]
     """
@@ -1771,37 +223,13 @@ class InvoiceFailedProperties(BaseModel):
     """
     Amount charged, in major units of `currency`.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     subscription_id: Annotated[str | None, Field(min_length=1)] = None
     """
     Stripe subscription id.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class JobCompletedReturningUserProperties(BaseModel):
+class JobCompletedReturningUserProperties(EnvelopeProperties):
     """
     Properties of `job_completed_returning_user`: A job completed for a returning user.
     """
@@ -1809,38 +237,6 @@ class JobCompletedReturningUserProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     hours_since_last_session: Annotated[float | None, Field(ge=0.0)] = None
     """
     Hours since the end of the person's previous session.
@@ -1849,41 +245,9 @@ class JobCompletedReturningUserProperties(BaseModel):
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class JobCreatedProperties(BaseModel):
+class JobCreatedProperties(EnvelopeProperties):
     """
     Properties of `job_created`: A job was submitted to the queue and its credit reserved.
     """
@@ -1891,33 +255,9 @@ class JobCreatedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     audio_present: bool | None = None
     """
     Whether the video has an audio track.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     credits_before: Annotated[int, Field(ge=0)]
     """
@@ -1927,37 +267,17 @@ class JobCreatedProperties(BaseModel):
     """
     Length of the video.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
     file_size_bucket: Literal["0-10mb", "10-50mb", "50-150mb", "150mb+"] | None = None
     """
     Size of the uploaded file, bucketed.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
     """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     mode: Literal["crop", "inpaint"]
     """
     Removal mode.
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     resolution_bucket: Literal["sd", "720p", "1080p", "4k"] | None = None
     """
@@ -1971,26 +291,6 @@ class JobCreatedProperties(BaseModel):
     """
     Upload id (upl_...), known from upload start.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
     video_bytes: Annotated[int | None, Field(ge=0)] = None
     """
     Size of the uploaded video.
@@ -2001,7 +301,7 @@ class JobCreatedProperties(BaseModel):
     """
 
 
-class JobRefundedProperties(BaseModel):
+class JobRefundedProperties(EnvelopeProperties):
     """
     Properties of `job_refunded`: The job's credit was returned after an unrecoverable failure.
     """
@@ -2009,30 +309,6 @@ class JobRefundedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     credits_after: Annotated[int, Field(ge=0)]
     """
     Credit balance after the event.
@@ -2060,53 +336,13 @@ class JobRefundedProperties(BaseModel):
     """
     Why the job failed; null on success.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class JobTimeoutProperties(BaseModel):
+class JobTimeoutProperties(EnvelopeProperties):
     """
     Properties of `job_timeout`: A job exceeded its time limit.
     """
@@ -2114,57 +350,13 @@ class JobTimeoutProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
     queue_wait_ms: Annotated[int | None, Field(ge=0)] = None
     """
     Time the job waited in the queue before a worker took it.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     retry_count: Annotated[int | None, Field(ge=0)] = None
     """
@@ -2174,29 +366,9 @@ class JobTimeoutProperties(BaseModel):
     """
     The time limit the job exceeded.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class LandingViewProperties(BaseModel):
+class LandingViewProperties(EnvelopeProperties):
     """
     Properties of `landing_view`: First page view of a landing page from an ad or link.
     """
@@ -2204,30 +376,6 @@ class LandingViewProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     device: Literal["desktop", "mobile", "tablet"]
     """
     Device class.
@@ -2235,10 +383,6 @@ class LandingViewProperties(BaseModel):
     device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
     """
     Network type reported by the browser.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
     """
     first_touch_channel: (
         Literal[
@@ -2249,17 +393,9 @@ class LandingViewProperties(BaseModel):
     """
     Channel of the person's first visit.
     """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
     """
     Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     last_touch_channel: (
         Literal[
@@ -2274,37 +410,13 @@ class LandingViewProperties(BaseModel):
     """
     Path of the page, without host or query string.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     scroll_depth_bucket: Literal[25, 50, 75, 100] | None = None
     """
     Deepest scroll reached on the page, in quarters.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class LatencyBucketProperties(BaseModel):
+class LatencyBucketProperties(EnvelopeProperties):
     """
     Properties of `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s).
     """
@@ -2312,53 +424,13 @@ class LatencyBucketProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     latency_bucket: Literal["<30s", "30-120s", ">120s"]
     """
     End-to-end job latency, bucketed.
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     processing_time_ms: Annotated[int | None, Field(ge=0)] = None
     """
@@ -2368,33 +440,9 @@ class LatencyBucketProperties(BaseModel):
     """
     Time the job waited in the queue before a worker took it.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class LoginSuccessProperties(BaseModel):
+class LoginSuccessProperties(EnvelopeProperties):
     """
     Properties of `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml).
     """
@@ -2406,81 +454,17 @@ class LoginSuccessProperties(BaseModel):
     """
     Days since the account was created.
     """
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     auth_method: Literal["magic_link", "otp", "google"]
     """
     How the person signs in.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
     """
     Kind of email domain (§9G), a safe stand-in for the address itself.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class LowCreditsTopupClickedProperties(BaseModel):
+class LowCreditsTopupClickedProperties(EnvelopeProperties):
     """
     Properties of `low_credits_topup_clicked`: Clicked top-up from the low-credits warning.
     """
@@ -2488,81 +472,17 @@ class LowCreditsTopupClickedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     credits_balance: Annotated[int, Field(ge=0)]
     """
     Current credit balance.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     sku: Annotated[str | None, Field(min_length=1)] = None
     """
     Product sku (for example pro_monthly, pack_50).
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class LowCreditsWarningShownProperties(BaseModel):
+class LowCreditsWarningShownProperties(EnvelopeProperties):
     """
     Properties of `low_credits_warning_shown`: The person saw the low-credits warning.
     """
@@ -2570,77 +490,13 @@ class LowCreditsWarningShownProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     credits_balance: Annotated[int, Field(ge=0)]
     """
     Current credit balance.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class NotificationClickedProperties(BaseModel):
+class NotificationClickedProperties(EnvelopeProperties):
     """
     Properties of `notification_clicked`: The person clicked a notification.
     """
@@ -2648,45 +504,9 @@ class NotificationClickedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
     """
     Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     notification_channel: Literal["email", "webhook"]
     """
@@ -2696,37 +516,9 @@ class NotificationClickedProperties(BaseModel):
     """
     What the notification was about.
     """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class NotificationSentProperties(BaseModel):
+class NotificationSentProperties(EnvelopeProperties):
     """
     Properties of `notification_sent`: A job-complete email or webhook was sent.
     """
@@ -2734,45 +526,9 @@ class NotificationSentProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
     """
     Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     notification_channel: Literal["email", "webhook"]
     """
@@ -2782,37 +538,9 @@ class NotificationSentProperties(BaseModel):
     """
     What the notification was about.
     """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class OnboardingViewProperties(BaseModel):
+class OnboardingViewProperties(EnvelopeProperties):
     """
     Properties of `onboarding_view`: Viewed the congratulations and instructions page.
     """
@@ -2820,30 +548,6 @@ class OnboardingViewProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     device: Literal["desktop", "mobile", "tablet"]
     """
     Device class.
@@ -2851,10 +555,6 @@ class OnboardingViewProperties(BaseModel):
     device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
     """
     Network type reported by the browser.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
     """
     first_touch_channel: (
         Literal[
@@ -2865,17 +565,9 @@ class OnboardingViewProperties(BaseModel):
     """
     Channel of the person's first visit.
     """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
     """
     Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     last_touch_channel: (
         Literal[
@@ -2890,33 +582,9 @@ class OnboardingViewProperties(BaseModel):
     """
     Path of the page, without host or query string.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class PaywallViewProperties(BaseModel):
+class PaywallViewProperties(EnvelopeProperties):
     """
     Properties of `paywall_view`: A paywall was shown because an action needs credits or a plan.
     """
@@ -2924,45 +592,9 @@ class PaywallViewProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     credits_balance: Annotated[int | None, Field(ge=0)] = None
     """
     Current credit balance.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     page_path: Annotated[str | None, Field(pattern="^/")] = None
     """
@@ -2972,33 +604,9 @@ class PaywallViewProperties(BaseModel):
     """
     Why the paywall was shown.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class PlanChangedProperties(BaseModel):
+class PlanChangedProperties(EnvelopeProperties):
     """
     Properties of `plan_changed`: Upgraded or downgraded a subscription.
     """
@@ -3006,57 +614,17 @@ class PlanChangedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     billing_period: Literal["monthly", "yearly", "one-time"] | None = None
     """
     Billing period of the product.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
     """
     change_direction: Literal["upgrade", "downgrade"]
     """
     Whether a plan change went up or down.
     """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     currency: Annotated[str | None, Field(pattern="^[A-Z]{3}$")] = None
     """
     ISO 4217 currency code.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     plan: Literal["starter", "pro", "business"] | None
     """
@@ -3070,37 +638,13 @@ class PlanChangedProperties(BaseModel):
     """
     Amount charged, in major units of `currency`.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     subscription_id: Annotated[str, Field(min_length=1)]
     """
     Stripe subscription id.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class PricingViewProperties(BaseModel):
+class PricingViewProperties(EnvelopeProperties):
     """
     Properties of `pricing_view`: Viewed the pricing page.
     """
@@ -3108,30 +652,6 @@ class PricingViewProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     device: Literal["desktop", "mobile", "tablet"]
     """
     Device class.
@@ -3139,10 +659,6 @@ class PricingViewProperties(BaseModel):
     device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
     """
     Network type reported by the browser.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
     """
     first_touch_channel: (
         Literal[
@@ -3153,17 +669,9 @@ class PricingViewProperties(BaseModel):
     """
     Channel of the person's first visit.
     """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
     """
     Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     last_touch_channel: (
         Literal[
@@ -3186,33 +694,9 @@ class PricingViewProperties(BaseModel):
     """
     Seconds spent on the pricing page before leaving it.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class ProcessingCompletedProperties(BaseModel):
+class ProcessingCompletedProperties(EnvelopeProperties):
     """
     Properties of `processing_completed`: The job finished successfully and the output is ready.
     """
@@ -3220,33 +704,9 @@ class ProcessingCompletedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     audio_present: bool | None = None
     """
     Whether the video has an audio track.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     credits_after: Annotated[int, Field(ge=0)]
     """
@@ -3285,33 +745,17 @@ class ProcessingCompletedProperties(BaseModel):
     """
     Why the job failed; null on success.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
     file_size_bucket: Literal["0-10mb", "10-50mb", "50-150mb", "150mb+"] | None = None
     """
     Size of the uploaded file, bucketed.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
     """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     mode: Literal["crop", "inpaint"]
     """
     Removal mode.
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     processing_time_ms: Annotated[int, Field(ge=0)]
     """
@@ -3320,10 +764,6 @@ class ProcessingCompletedProperties(BaseModel):
     queue_wait_ms: Annotated[int | None, Field(ge=0)] = None
     """
     Time the job waited in the queue before a worker took it.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     resolution_bucket: Literal["sd", "720p", "1080p", "4k"] | None = None
     """
@@ -3340,26 +780,6 @@ class ProcessingCompletedProperties(BaseModel):
     success: bool
     """
     Whether the job produced an output.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
     """
     video_bytes: Annotated[int | None, Field(ge=0)] = None
     """
@@ -3379,7 +799,7 @@ class ProcessingCompletedProperties(BaseModel):
     """
 
 
-class ProcessingFailedProperties(BaseModel):
+class ProcessingFailedProperties(EnvelopeProperties):
     """
     Properties of `processing_failed`: The job failed.
     """
@@ -3387,30 +807,6 @@ class ProcessingFailedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     credits_after: Annotated[int | None, Field(ge=0)] = None
     """
     Credit balance after the event.
@@ -3444,29 +840,13 @@ class ProcessingFailedProperties(BaseModel):
     """
     Why the job failed; null on success.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     mode: Literal["crop", "inpaint"]
     """
     Removal mode.
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     processing_time_ms: Annotated[int | None, Field(ge=0)] = None
     """
@@ -3476,10 +856,6 @@ class ProcessingFailedProperties(BaseModel):
     """
     Time the job waited in the queue before a worker took it.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     retry_count: Annotated[int | None, Field(ge=0)] = None
     """
     How many times the job was retried.
@@ -3488,29 +864,9 @@ class ProcessingFailedProperties(BaseModel):
     """
     Whether the job produced an output.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class ProcessingStartedProperties(BaseModel):
+class ProcessingStartedProperties(EnvelopeProperties):
     """
     Properties of `processing_started`: A worker picked up the job.
     """
@@ -3518,89 +874,25 @@ class ProcessingStartedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     mode: Literal["crop", "inpaint"]
     """
     Removal mode.
     """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
     queue_wait_ms: Annotated[int | None, Field(ge=0)] = None
     """
     Time the job waited in the queue before a worker took it.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     retry_count: Annotated[int | None, Field(ge=0)] = None
     """
     How many times the job was retried.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class PurchaseCompletedProperties(BaseModel):
+class PurchaseCompletedProperties(EnvelopeProperties):
     """
     Properties of `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone.
     """
@@ -3608,37 +900,13 @@ class PurchaseCompletedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     billing_period: Literal["monthly", "yearly", "one-time"]
     """
     Billing period of the product.
     """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
     coupon: str | None
     """
     Coupon code applied, null when none.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     credits_added: Annotated[int, Field(ge=0)]
     """
@@ -3648,21 +916,9 @@ class PurchaseCompletedProperties(BaseModel):
     """
     ISO 4217 currency code.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     is_trial: bool
     """
     Whether this starts or is part of a free trial.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     ltv_to_date: Annotated[float, Field(ge=0.0)]
     """
@@ -3671,10 +927,6 @@ class PurchaseCompletedProperties(BaseModel):
     order_id: Annotated[str, Field(min_length=1)]
     """
     Order id (the Stripe checkout session or payment intent).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     payment_provider: Literal["stripe"]
     """
@@ -3688,10 +940,6 @@ class PurchaseCompletedProperties(BaseModel):
     """
     Amount charged, in major units of `currency`.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     sku: Annotated[str, Field(min_length=1)]
     """
     Product sku (for example pro_monthly, pack_50).
@@ -3700,29 +948,9 @@ class PurchaseCompletedProperties(BaseModel):
     """
     Stripe subscription id.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class RefundIssuedProperties(BaseModel):
+class RefundIssuedProperties(EnvelopeProperties):
     """
     Properties of `refund_issued`: Money was refunded.
     """
@@ -3730,61 +958,17 @@ class RefundIssuedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
     """
     ISO 4217 currency code.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     order_id: Annotated[str, Field(min_length=1)]
     """
     Order id (the Stripe checkout session or payment intent).
     """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
     payment_provider: Literal["stripe"]
     """
     Payment processor.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     refund_amount: Annotated[float, Field(ge=0.0)]
     """
@@ -3794,29 +978,9 @@ class RefundIssuedProperties(BaseModel):
     """
     Why the refund was issued.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class ReturnSessionProperties(BaseModel):
+class ReturnSessionProperties(EnvelopeProperties):
     """
     Properties of `return_session`: A session started at least 12 hours after the person's previous one.
     """
@@ -3824,81 +988,17 @@ class ReturnSessionProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     hours_since_last_session: Annotated[float, Field(ge=0.0)]
     """
     Hours since the end of the person's previous session.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     session_number: Annotated[int | None, Field(ge=1)] = None
     """
     1 for the person's first session, 2 for the second, and so on.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class ShareClickedProperties(BaseModel):
+class ShareClickedProperties(EnvelopeProperties):
     """
     Properties of `share_clicked`: Shared an output (copy link and the like).
     """
@@ -3906,81 +1006,17 @@ class ShareClickedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     share_method: Literal["copy_link", "native_share"]
     """
     How the output was shared.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class SignupStartProperties(BaseModel):
+class SignupStartProperties(EnvelopeProperties):
     """
     Properties of `signup_start`: Began the signup flow.
     """
@@ -3988,33 +1024,9 @@ class SignupStartProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     auth_method: Literal["magic_link", "otp", "google"] | None = None
     """
     How the person signs in.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     device: Literal["desktop", "mobile", "tablet"]
     """
@@ -4023,10 +1035,6 @@ class SignupStartProperties(BaseModel):
     device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
     """
     Network type reported by the browser.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
     """
     first_touch_channel: (
         Literal[
@@ -4037,17 +1045,9 @@ class SignupStartProperties(BaseModel):
     """
     Channel of the person's first visit.
     """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
     """
     Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     last_touch_channel: (
         Literal[
@@ -4062,33 +1062,9 @@ class SignupStartProperties(BaseModel):
     """
     Path of the page, without host or query string.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class SignupSubmitProperties(BaseModel):
+class SignupSubmitProperties(EnvelopeProperties):
     """
     Properties of `signup_submit`: Submitted the signup form.
     """
@@ -4096,33 +1072,9 @@ class SignupSubmitProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     auth_method: Literal["magic_link", "otp", "google"]
     """
     How the person signs in.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     email: str | None = None
     """
@@ -4132,49 +1084,9 @@ class SignupSubmitProperties(BaseModel):
     """
     Kind of email domain (§9G), a safe stand-in for the address itself.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class StorageErrorProperties(BaseModel):
+class StorageErrorProperties(EnvelopeProperties):
     """
     Properties of `storage_error`: A storage operation failed.
     """
@@ -4182,30 +1094,6 @@ class StorageErrorProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     error_code: str | None
     """
     Machine-readable error code, null when there was no error.
@@ -4214,29 +1102,9 @@ class StorageErrorProperties(BaseModel):
     """
     Human-readable error text (no PII).
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
     """
     Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     storage_operation: Literal["upload", "download", "delete", "sign_url"]
     """
@@ -4246,29 +1114,9 @@ class StorageErrorProperties(BaseModel):
     """
     Upload id (upl_...), known from upload start.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class SubscriptionCanceledProperties(BaseModel):
+class SubscriptionCanceledProperties(EnvelopeProperties):
     """
     Properties of `subscription_canceled`: The person canceled their subscription.
     """
@@ -4276,29 +1124,9 @@ class SubscriptionCanceledProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     billing_period: Literal["monthly", "yearly", "one-time"] | None = None
     """
     Billing period of the product.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
     """
     cancel_reason: (
         Literal["too_expensive", "not_needed", "quality", "switched_tool", "other"] | None
@@ -4306,61 +1134,17 @@ class SubscriptionCanceledProperties(BaseModel):
     """
     Reason the person gave when canceling.
     """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
     plan: Literal["starter", "pro", "business"] | None
     """
     Subscription plan; null for one-time credit packs.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     subscription_id: Annotated[str, Field(min_length=1)]
     """
     Stripe subscription id.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class SubscriptionRenewedProperties(BaseModel):
+class SubscriptionRenewedProperties(EnvelopeProperties):
     """
     Properties of `subscription_renewed`: A subscription renewed for another period.
     """
@@ -4368,33 +1152,9 @@ class SubscriptionRenewedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     billing_period: Literal["monthly", "yearly", "one-time"]
     """
     Billing period of the product.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     credits_added: Annotated[int | None, Field(ge=0)] = None
     """
@@ -4404,18 +1164,6 @@ class SubscriptionRenewedProperties(BaseModel):
     """
     ISO 4217 currency code.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     ltv_to_date: Annotated[float | None, Field(ge=0.0)] = None
     """
     Revenue from this person so far, including this payment.
@@ -4424,10 +1172,6 @@ class SubscriptionRenewedProperties(BaseModel):
     """
     Order id (the Stripe checkout session or payment intent).
     """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
     plan: Literal["starter", "pro", "business"] | None
     """
     Subscription plan; null for one-time credit packs.
@@ -4436,37 +1180,13 @@ class SubscriptionRenewedProperties(BaseModel):
     """
     Amount charged, in major units of `currency`.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     subscription_id: Annotated[str, Field(min_length=1)]
     """
     Stripe subscription id.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class SubscriptionStartedProperties(BaseModel):
+class SubscriptionStartedProperties(EnvelopeProperties):
     """
     Properties of `subscription_started`: A new subscription started.
     """
@@ -4474,65 +1194,25 @@ class SubscriptionStartedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     billing_period: Literal["monthly", "yearly", "one-time"]
     """
     Billing period of the product.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
     """
     coupon: str | None = None
     """
     Coupon code applied, null when none.
     """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
     """
     ISO 4217 currency code.
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
     """
     is_trial: bool
     """
     Whether this starts or is part of a free trial.
     """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     order_id: Annotated[str | None, Field(min_length=1)] = None
     """
     Order id (the Stripe checkout session or payment intent).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     plan: Literal["starter", "pro", "business"] | None
     """
@@ -4542,37 +1222,13 @@ class SubscriptionStartedProperties(BaseModel):
     """
     Amount charged, in major units of `currency`.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     subscription_id: Annotated[str, Field(min_length=1)]
     """
     Stripe subscription id.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class TopupPurchasedProperties(BaseModel):
+class TopupPurchasedProperties(EnvelopeProperties):
     """
     Properties of `topup_purchased`: Bought a credit pack.
     """
@@ -4580,33 +1236,9 @@ class TopupPurchasedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
     coupon: str | None = None
     """
     Coupon code applied, null when none.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     credits_added: Annotated[int, Field(ge=0)]
     """
@@ -4624,61 +1256,21 @@ class TopupPurchasedProperties(BaseModel):
     """
     ISO 4217 currency code.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
     order_id: Annotated[str, Field(min_length=1)]
     """
     Order id (the Stripe checkout session or payment intent).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
     """
     price: Annotated[float, Field(ge=0.0)]
     """
     Amount charged, in major units of `currency`.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
     sku: Annotated[str, Field(min_length=1)]
     """
     Product sku (for example pro_monthly, pack_50).
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class UploadCompletedProperties(BaseModel):
+class UploadCompletedProperties(EnvelopeProperties):
     """
     Properties of `upload_completed`: The file upload finished.
     """
@@ -4686,61 +1278,17 @@ class UploadCompletedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     audio_present: bool | None = None
     """
     Whether the video has an audio track.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     duration_seconds: Annotated[float | None, Field(ge=0.0)] = None
     """
     Length of the video.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
     file_size_bucket: Literal["0-10mb", "10-50mb", "50-150mb", "150mb+"] | None = None
     """
     Size of the uploaded file, bucketed.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     resolution_bucket: Literal["sd", "720p", "1080p", "4k"] | None = None
     """
@@ -4749,26 +1297,6 @@ class UploadCompletedProperties(BaseModel):
     upload_id: Annotated[str, Field(pattern="^upl_[A-Za-z0-9_-]+$")]
     """
     Upload id (upl_...), known from upload start.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
     """
     video_bytes: Annotated[int, Field(ge=0)]
     """
@@ -4780,7 +1308,7 @@ class UploadCompletedProperties(BaseModel):
     """
 
 
-class UploadReturningUserProperties(BaseModel):
+class UploadReturningUserProperties(EnvelopeProperties):
     """
     Properties of `upload_returning_user`: First upload in a returning session.
     """
@@ -4788,81 +1316,17 @@ class UploadReturningUserProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     hours_since_last_session: Annotated[float | None, Field(ge=0.0)] = None
     """
     Hours since the end of the person's previous session.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     upload_id: Annotated[str, Field(pattern="^upl_[A-Za-z0-9_-]+$")]
     """
     Upload id (upl_...), known from upload start.
     """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class UploadStartedProperties(BaseModel):
+class UploadStartedProperties(EnvelopeProperties):
     """
     Properties of `upload_started`: Began uploading a file.
     """
@@ -4870,61 +1334,17 @@ class UploadStartedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
     audio_present: bool | None = None
     """
     Whether the video has an audio track.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
     """
     duration_seconds: Annotated[float | None, Field(ge=0.0)] = None
     """
     Length of the video.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
     file_size_bucket: Literal["0-10mb", "10-50mb", "50-150mb", "150mb+"] | None = None
     """
     Size of the uploaded file, bucketed.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
     """
     resolution_bucket: Literal["sd", "720p", "1080p", "4k"] | None = None
     """
@@ -4933,26 +1353,6 @@ class UploadStartedProperties(BaseModel):
     upload_id: Annotated[str, Field(pattern="^upl_[A-Za-z0-9_-]+$")]
     """
     Upload id (upl_...), known from upload start.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
     """
     video_bytes: Annotated[int | None, Field(ge=0)] = None
     """
@@ -4964,7 +1364,7 @@ class UploadStartedProperties(BaseModel):
     """
 
 
-class UploadViewProperties(BaseModel):
+class UploadViewProperties(EnvelopeProperties):
     """
     Properties of `upload_view`: Viewed the upload screen.
     """
@@ -4972,30 +1372,6 @@ class UploadViewProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     credits_balance: Annotated[int | None, Field(ge=0)] = None
     """
     Current credit balance.
@@ -5008,10 +1384,6 @@ class UploadViewProperties(BaseModel):
     """
     Network type reported by the browser.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
     first_touch_channel: (
         Literal[
             "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
@@ -5021,17 +1393,9 @@ class UploadViewProperties(BaseModel):
     """
     Channel of the person's first visit.
     """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
     """
     Country, ISO 3166-1 alpha-2.
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
     """
     last_touch_channel: (
         Literal[
@@ -5046,33 +1410,9 @@ class UploadViewProperties(BaseModel):
     """
     Path of the page, without host or query string.
     """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
-    """
 
 
-class WatermarkDetectedProperties(BaseModel):
+class WatermarkDetectedProperties(EnvelopeProperties):
     """
     Properties of `watermark_detected`: The detector identified the watermark's platform and position.
     """
@@ -5080,79 +1420,15 @@ class WatermarkDetectedProperties(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    ad_angle: Literal["ugc_deliverable", "quality", "speed", "privacy"] | None = None
-    """
-    Messaging angle of the ad creative (§9F).
-    """
-    ad_id: str | None = None
-    """
-    Ad id.
-    """
-    ad_platform: Literal["meta", "google", "tiktok", "organic", "other"] | None = None
-    """
-    Ad platform the person came from.
-    """
-    adset_id: str | None = None
-    """
-    Ad set id.
-    """
-    campaign_id: str | None = None
-    """
-    Ad campaign id.
-    """
-    creative_id: str | None = None
-    """
-    Creative id (cr_...).
-    """
     detected_platform: Literal[
         "tiktok", "sora", "runway", "pika", "kling", "veo", "capcut", "unknown"
     ]
     """
     Platform whose watermark was detected.
     """
-    fbclid: str | None = None
-    """
-    Meta click id from the landing URL; never present together with gclid.
-    """
-    gclid: str | None = None
-    """
-    Google click id from the landing URL; never present together with fbclid.
-    """
     job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
     """
     Watermark-removal job id (job_...).
-    """
-    landing_variant_id: str | None = None
-    """
-    Landing page variant (for example hero_v3).
-    """
-    page_path: Annotated[str | None, Field(pattern="^/")] = None
-    """
-    Path of the page, without host or query string.
-    """
-    referrer: str | None = None
-    """
-    The document referrer, null when there is none.
-    """
-    utm_campaign: str | None = None
-    """
-    utm_campaign of the landing URL.
-    """
-    utm_content: str | None = None
-    """
-    utm_content of the landing URL (the creative).
-    """
-    utm_medium: str | None = None
-    """
-    utm_medium of the landing URL (for example paid_social).
-    """
-    utm_source: str | None = None
-    """
-    utm_source of the landing URL (for example facebook).
-    """
-    utm_term: str | None = None
-    """
-    utm_term of the landing URL.
     """
     watermark_confidence: Annotated[float, Field(ge=0.0, le=1.0)]
     """
@@ -5161,4 +1437,382 @@ class WatermarkDetectedProperties(BaseModel):
     watermark_position: Literal["edge", "corner", "center", "unknown"] | None = None
     """
     Where the watermark sits in the frame.
+    """
+
+
+class AccountDeletedProperties(EnvelopeProperties):
+    """
+    Properties of `account_deleted`: The account was deleted.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class AccountDeletionStartedProperties(EnvelopeProperties):
+    """
+    Properties of `account_deletion_started`: The person started deleting the account.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    deletion_reason: str | None = None
+    """
+    Reason the person gave for deleting the account.
+    """
+
+
+class ActivationCompleteProperties(EnvelopeProperties):
+    """
+    Properties of `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class AdClickProperties(EnvelopeProperties):
+    """
+    Properties of `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    device: Literal["desktop", "mobile", "tablet"]
+    """
+    Device class.
+    """
+    device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
+    """
+    Network type reported by the browser.
+    """
+    first_touch_channel: (
+        Literal[
+            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
+        ]
+        | None
+    ) = None
+    """
+    Channel of the person's first visit.
+    """
+    geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
+    """
+    Country, ISO 3166-1 alpha-2.
+    """
+    last_touch_channel: (
+        Literal[
+            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
+        ]
+        | None
+    ) = None
+    """
+    Channel of the visit that led to this event.
+    """
+    page_path: Annotated[str, Field(pattern="^/")]
+    """
+    Path of the page, without host or query string.
+    """
+
+
+class ApiErrorProperties(EnvelopeProperties):
+    """
+    Properties of `api_error`: The backend answered with an error.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    endpoint: Annotated[str, Field(pattern="^/")]
+    """
+    API route that failed, as a template (/api/jobs/:id).
+    """
+    error_code: str | None
+    """
+    Machine-readable error code, null when there was no error.
+    """
+    error_message: str | None = None
+    """
+    Human-readable error text (no PII).
+    """
+    http_status: Annotated[int, Field(ge=100, le=599)]
+    """
+    HTTP status code returned.
+    """
+    job_id: Annotated[str | None, Field(pattern="^job_[A-Za-z0-9_-]+$")] = None
+    """
+    Watermark-removal job id (job_...).
+    """
+
+
+class AuthEmailDeliveredProperties(EnvelopeProperties):
+    """
+    Properties of `auth_email_delivered`: The email provider (Resend) reported the auth email delivered.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
+    """
+    Kind of email domain (§9G), a safe stand-in for the address itself.
+    """
+
+
+class AuthEmailLinkClickedProperties(EnvelopeProperties):
+    """
+    Properties of `auth_email_link_clicked`: The person clicked the link in the auth email.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class AuthEmailOpenedProperties(EnvelopeProperties):
+    """
+    Properties of `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
+    """
+    Kind of email domain (§9G), a safe stand-in for the address itself.
+    """
+
+
+class AuthEmailSentProperties(EnvelopeProperties):
+    """
+    Properties of `auth_email_sent`: The magic link or one-time code was sent.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    auth_method: Literal["magic_link", "otp", "google"]
+    """
+    How the person signs in.
+    """
+    email_domain_type: Literal["gmail", "work", "custom", "other"] | None = None
+    """
+    Kind of email domain (§9G), a safe stand-in for the address itself.
+    """
+
+
+class CheckoutStartedProperties(EnvelopeProperties):
+    """
+    Properties of `checkout_started`: Began a Stripe checkout.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    billing_period: Literal["monthly", "yearly", "one-time"]
+    """
+    Billing period of the product.
+    """
+    coupon: str | None = None
+    """
+    Coupon code applied, null when none.
+    """
+    credits_balance: Annotated[int | None, Field(ge=0)] = None
+    """
+    Current credit balance.
+    """
+    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
+    """
+    ISO 4217 currency code.
+    """
+    is_trial: bool | None = None
+    """
+    Whether this starts or is part of a free trial.
+    """
+    payment_provider: Literal["stripe"] | None = None
+    """
+    Payment processor.
+    """
+    plan: Literal["starter", "pro", "business"] | None = None
+    """
+    Subscription plan; null for one-time credit packs.
+    """
+    price: Annotated[float, Field(ge=0.0)]
+    """
+    Amount charged, in major units of `currency`.
+    """
+    sku: Annotated[str, Field(min_length=1)]
+    """
+    Product sku (for example pro_monthly, pack_50).
+    """
+
+
+class CheckoutStepProperties(EnvelopeProperties):
+    """
+    Properties of `checkout_step`: Reached a step inside checkout (optional granular funnel).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    checkout_step_name: Literal["plan_selected", "details_entered", "payment_submitted"]
+    """
+    Step reached inside checkout.
+    """
+    sku: Annotated[str, Field(min_length=1)]
+    """
+    Product sku (for example pro_monthly, pack_50).
+    """
+
+
+class CookieConsentUpdatedProperties(EnvelopeProperties):
+    """
+    Properties of `cookie_consent_updated`: The person changed the analytics or ads consent toggles.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ads_allowed: bool
+    """
+    Consent to advertising cookies and ad-platform sharing (§9G consent_state).
+    """
+    analytics_allowed: bool
+    """
+    Consent to analytics cookies (§9G consent_state).
+    """
+
+
+class CreditsGrantedProperties(EnvelopeProperties):
+    """
+    Properties of `credits_granted`: Free credits were applied to the account.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    credits_added: Annotated[int, Field(ge=0)]
+    """
+    Credits added to the balance.
+    """
+    credits_after: Annotated[int, Field(ge=0)]
+    """
+    Credit balance after the event.
+    """
+    grant_reason: Literal["signup_bonus", "promo", "support", "referral"]
+    """
+    Why free credits were granted.
+    """
+
+
+class CtaClickProperties(EnvelopeProperties):
+    """
+    Properties of `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started".
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    cta_id: Literal["get_free_credits", "get_started", "pricing_cta", "nav_signup"]
+    """
+    Which call to action was clicked.
+    """
+    device: Literal["desktop", "mobile", "tablet"]
+    """
+    Device class.
+    """
+    device_network_type: Literal["wifi", "cellular", "ethernet", "unknown"] | None = None
+    """
+    Network type reported by the browser.
+    """
+    first_touch_channel: (
+        Literal[
+            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
+        ]
+        | None
+    ) = None
+    """
+    Channel of the person's first visit.
+    """
+    geo: Annotated[str | None, Field(pattern="^[A-Z]{2}$")] = None
+    """
+    Country, ISO 3166-1 alpha-2.
+    """
+    last_touch_channel: (
+        Literal[
+            "paid_social", "paid_search", "organic_search", "direct", "referral", "email", "other"
+        ]
+        | None
+    ) = None
+    """
+    Channel of the visit that led to this event.
+    """
+    page_path: Annotated[str, Field(pattern="^/")]
+    """
+    Path of the page, without host or query string.
+    """
+    scroll_depth_bucket: Literal[25, 50, 75, 100] | None = None
+    """
+    Deepest scroll reached on the page, in quarters.
+    """
+    time_on_landing_before_cta: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Seconds spent on the landing page before this CTA click.
+    """
+    time_to_first_cta_click: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Seconds from the first landing view to the first CTA click.
+    """
+
+
+class DataExportRequestedProperties(EnvelopeProperties):
+    """
+    Properties of `data_export_requested`: The person asked for an export of their data.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class DownloadClickedProperties(EnvelopeProperties):
+    """
+    Properties of `download_clicked`: Clicked download on a finished output.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    download_attempt: Annotated[int | None, Field(ge=1)] = None
+    """
+    1 for the first download of this output, 2 for the second, and so on.
+    """
+    job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
+    """
+    Watermark-removal job id (job_...).
+    """
+
+
+class DownloadCompletedProperties(EnvelopeProperties):
+    """
+    Properties of `download_completed`: The download finished, where the browser can tell.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    download_attempt: Annotated[int | None, Field(ge=1)] = None
+    """
+    1 for the first download of this output, 2 for the second, and so on.
+    """
+    job_id: Annotated[str, Field(pattern="^job_[A-Za-z0-9_-]+$")]
+    """
+    Watermark-removal job id (job_...).
+    """
+    video_bytes: Annotated[int | None, Field(ge=0)] = None
+    """
+    Size of the uploaded video.
     """

@@ -34,7 +34,17 @@ class Envelope(BaseModel):
     """
 
 
-class JobCreatedProperties(BaseModel):
+class EnvelopeProperties(BaseModel):
+    """
+    Envelope fields PostHog keeps inside `properties`; any event may carry them.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+
+
+class JobCreatedProperties(EnvelopeProperties):
     """
     Properties of `job_created`: A job was created.
     """
@@ -52,7 +62,7 @@ class JobCreatedProperties(BaseModel):
     """
 
 
-class ProcessingCompletedProperties(BaseModel):
+class ProcessingCompletedProperties(EnvelopeProperties):
     """
     Properties of `processing_completed`: A job finished.
     """
@@ -70,7 +80,7 @@ class ProcessingCompletedProperties(BaseModel):
     """
 
 
-class PurchaseCompletedProperties(BaseModel):
+class PurchaseCompletedProperties(EnvelopeProperties):
     """
     Properties of `purchase_completed`: Paid.
     """
