@@ -91,7 +91,7 @@ def ts_event(view: ev.EventView) -> TsEvent:
         method=camel_case(view.name),
         interface=pascal_case(view.name) + "Properties",
         description=view.event.description,
-        fields=tuple(_field(a) for a in view.arguments if a.wire not in CONTEXT_FIELDS),
+        fields=tuple(_field(a) for a in view.explicit if a.wire not in CONTEXT_FIELDS),
     )
 
 
@@ -108,12 +108,13 @@ def rule(prop: Property, nullable: bool) -> dict[str, Any]:
 
 
 def rules(views: tuple[ev.EventView, ...]) -> dict[str, Any]:
+    """Per event: required keys and the rules of the keys it spells out (the optional envelope
+    fields' rules are shared, in ENVELOPE_RULES)."""
     return {
         v.name: {
             # distinct_id and session_id are the caller's context (or posthog-js's), not checked here
             "required": sorted(a.wire for a in v.required if a.wire not in CONTEXT_FIELDS),
-            "properties": {a.wire: rule(a.property, a.nullable) for a in v.arguments},
-            "top": sorted(a.wire for a in v.arguments if a.top),
+            "properties": {a.wire: rule(a.property, a.nullable) for a in v.explicit},
         }
         for v in views
     }
@@ -146,6 +147,10 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
         "context_fields": context_fields,
         "posthog_names": {f.name: f.posthog_name for f in plan.envelope if f.posthog_name},
         "rules": rules(views),
+        "envelope_fields": [
+            _field(a) for a in ev.shared_envelope(plan) if a.wire not in CONTEXT_FIELDS
+        ],
+        "envelope_rules": {a.wire: rule(a.property, a.nullable) for a in ev.shared_envelope(plan)},
         "layer_events": ev.layer_events(plan),
         "methods": {e.name: e.method for e in events.values()},
         "identity": plan.identity,

@@ -2,12 +2,12 @@
 // Property types per event. Keys are the wire names from the plan; an optional property may be
 // left out, a nullable one may be null.
 
-/** `account_deleted`: The account was deleted. */
-export interface AccountDeletedProperties {
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id: string;
+/** The optional envelope fields any event may carry (attribution, experiment, user). */
+export interface EnvelopeFields {
   /** Unique event id (a UUID; PostHog uses UUIDv7). */
   uuid?: string;
+  /** BlankLogo user id (usr_...), null before login. */
+  user_id?: string | null;
   /** Active experiment variant for this person, null outside experiments. */
   experiment_variant?: string | null;
   /** Path of the page, without host or query string. */
@@ -44,94 +44,28 @@ export interface AccountDeletedProperties {
   landing_variant_id?: string | null;
 }
 
+/** `account_deleted`: The account was deleted. */
+export interface AccountDeletedProperties extends EnvelopeFields {
+  /** BlankLogo user id (usr_...), null before login. */
+  user_id: string;
+}
+
 /** `account_deletion_started`: The person started deleting the account. */
-export interface AccountDeletionStartedProperties {
+export interface AccountDeletionStartedProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
   /** Reason the person gave for deleting the account. */
   deletion_reason?: string | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it). */
-export interface ActivationCompleteProperties {
+export interface ActivationCompleteProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one. */
-export interface AdClickProperties {
+export interface AdClickProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
   /** Device class. */
@@ -144,46 +78,10 @@ export interface AdClickProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `api_error`: The backend answered with an error. */
-export interface ApiErrorProperties {
+export interface ApiErrorProperties extends EnvelopeFields {
   /** API route that failed, as a template (/api/jobs/:id). */
   endpoint: string;
   /** HTTP status code returned. */
@@ -194,224 +92,34 @@ export interface ApiErrorProperties {
   error_message?: string | null;
   /** Watermark-removal job id (job_...). */
   job_id?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `auth_email_delivered`: The email provider (Resend) reported the auth email delivered. */
-export interface AuthEmailDeliveredProperties {
+export interface AuthEmailDeliveredProperties extends EnvelopeFields {
   /** Kind of email domain (§9G), a safe stand-in for the address itself. */
   email_domain_type?: "gmail" | "work" | "custom" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `auth_email_link_clicked`: The person clicked the link in the auth email. */
-export interface AuthEmailLinkClickedProperties {
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
+export interface AuthEmailLinkClickedProperties extends EnvelopeFields {
 }
 
 /** `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking). */
-export interface AuthEmailOpenedProperties {
+export interface AuthEmailOpenedProperties extends EnvelopeFields {
   /** Kind of email domain (§9G), a safe stand-in for the address itself. */
   email_domain_type?: "gmail" | "work" | "custom" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `auth_email_sent`: The magic link or one-time code was sent. */
-export interface AuthEmailSentProperties {
+export interface AuthEmailSentProperties extends EnvelopeFields {
   /** How the person signs in. */
   auth_method: "magic_link" | "otp" | "google";
   /** Kind of email domain (§9G), a safe stand-in for the address itself. */
   email_domain_type?: "gmail" | "work" | "custom" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `checkout_started`: Began a Stripe checkout. */
-export interface CheckoutStartedProperties {
+export interface CheckoutStartedProperties extends EnvelopeFields {
   /** Product sku (for example pro_monthly, pack_50). */
   sku: string;
   /** Billing period of the product. */
@@ -430,140 +138,26 @@ export interface CheckoutStartedProperties {
   is_trial?: boolean;
   /** Payment processor. */
   payment_provider?: "stripe";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `checkout_step`: Reached a step inside checkout (optional granular funnel). */
-export interface CheckoutStepProperties {
+export interface CheckoutStepProperties extends EnvelopeFields {
   /** Product sku (for example pro_monthly, pack_50). */
   sku: string;
   /** Step reached inside checkout. */
   checkout_step_name: "plan_selected" | "details_entered" | "payment_submitted";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `cookie_consent_updated`: The person changed the analytics or ads consent toggles. */
-export interface CookieConsentUpdatedProperties {
+export interface CookieConsentUpdatedProperties extends EnvelopeFields {
   /** Consent to analytics cookies (§9G consent_state). */
   analytics_allowed: boolean;
   /** Consent to advertising cookies and ad-platform sharing (§9G consent_state). */
   ads_allowed: boolean;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `credits_granted`: Free credits were applied to the account. */
-export interface CreditsGrantedProperties {
+export interface CreditsGrantedProperties extends EnvelopeFields {
   /** Credits added to the balance. */
   credits_added: number;
   /** Credit balance after the event. */
@@ -572,46 +166,10 @@ export interface CreditsGrantedProperties {
   grant_reason: "signup_bonus" | "promo" | "support" | "referral";
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started". */
-export interface CtaClickProperties {
+export interface CtaClickProperties extends EnvelopeFields {
   /** Which call to action was clicked. */
   cta_id: "get_free_credits" | "get_started" | "pricing_cta" | "nav_signup";
   /** Path of the page, without host or query string. */
@@ -632,230 +190,44 @@ export interface CtaClickProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `data_export_requested`: The person asked for an export of their data. */
-export interface DataExportRequestedProperties {
+export interface DataExportRequestedProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `download_clicked`: Clicked download on a finished output. */
-export interface DownloadClickedProperties {
+export interface DownloadClickedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** 1 for the first download of this output, 2 for the second, and so on. */
   download_attempt?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `download_completed`: The download finished, where the browser can tell. */
-export interface DownloadCompletedProperties {
+export interface DownloadCompletedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** 1 for the first download of this output, 2 for the second, and so on. */
   download_attempt?: number;
   /** Size of the uploaded video. */
   video_bytes?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `error_shown`: The front end showed an error toast or modal. */
-export interface ErrorShownProperties {
+export interface ErrorShownProperties extends EnvelopeFields {
   /** Machine-readable error code, null when there was no error. */
   error_code: string | null;
   /** Human-readable error text (no PII). */
   error_message?: string | null;
   /** Watermark-removal job id (job_...). */
   job_id?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `faq_expand`: Expanded an FAQ entry; useful for objection analysis. */
-export interface FaqExpandProperties {
+export interface FaqExpandProperties extends EnvelopeFields {
   /** Topic of the FAQ entry that was expanded. */
   faq_topic: string;
   /** Path of the page, without host or query string. */
@@ -870,46 +242,10 @@ export interface FaqExpandProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `invoice_failed`: A payment failed. */
-export interface InvoiceFailedProperties {
+export interface InvoiceFailedProperties extends EnvelopeFields {
   /** Stripe invoice id. */
   invoice_id: string;
   /** Amount charged, in major units of `currency`. */
@@ -924,92 +260,20 @@ export interface InvoiceFailedProperties {
   subscription_id?: string;
   /** Card decline code from the payment provider. */
   decline_code?: string | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `job_completed_returning_user`: A job completed for a returning user. */
-export interface JobCompletedReturningUserProperties {
+export interface JobCompletedReturningUserProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
   /** Hours since the end of the person's previous session. */
   hours_since_last_session?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `job_created`: A job was submitted to the queue and its credit reserved. */
-export interface JobCreatedProperties {
+export interface JobCreatedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** Removal mode. */
@@ -1034,46 +298,10 @@ export interface JobCreatedProperties {
   file_size_bucket?: "0-10mb" | "10-50mb" | "50-150mb" | "150mb+";
   /** Whether the video has an audio track. */
   audio_present?: boolean;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `job_refunded`: The job's credit was returned after an unrecoverable failure. */
-export interface JobRefundedProperties {
+export interface JobRefundedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** Credit balance before the event. */
@@ -1086,46 +314,10 @@ export interface JobRefundedProperties {
   user_id: string;
   /** Why the job failed; null on success. */
   failure_reason_code?: "timeout" | "unsupported_format" | "no_watermark_detected" | "inpaint_failed" | "file_too_large" | "storage_error" | "internal_error" | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `job_timeout`: A job exceeded its time limit. */
-export interface JobTimeoutProperties {
+export interface JobTimeoutProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** The time limit the job exceeded. */
@@ -1134,48 +326,10 @@ export interface JobTimeoutProperties {
   queue_wait_ms?: number;
   /** How many times the job was retried. */
   retry_count?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `landing_view`: First page view of a landing page from an ad or link. */
-export interface LandingViewProperties {
+export interface LandingViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
   /** Device class. */
@@ -1190,46 +344,10 @@ export interface LandingViewProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s). */
-export interface LatencyBucketProperties {
+export interface LatencyBucketProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** End-to-end job latency, bucketed. */
@@ -1238,48 +356,10 @@ export interface LatencyBucketProperties {
   processing_time_ms?: number;
   /** Time the job waited in the queue before a worker took it. */
   queue_wait_ms?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml). */
-export interface LoginSuccessProperties {
+export interface LoginSuccessProperties extends EnvelopeFields {
   /** How the person signs in. */
   auth_method: "magic_link" | "otp" | "google";
   /** BlankLogo user id (usr_...), null before login. */
@@ -1288,232 +368,44 @@ export interface LoginSuccessProperties {
   email_domain_type?: "gmail" | "work" | "custom" | "other";
   /** Days since the account was created. */
   account_age_days?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `low_credits_topup_clicked`: Clicked top-up from the low-credits warning. */
-export interface LowCreditsTopupClickedProperties {
+export interface LowCreditsTopupClickedProperties extends EnvelopeFields {
   /** Current credit balance. */
   credits_balance: number;
   /** Product sku (for example pro_monthly, pack_50). */
   sku?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `low_credits_warning_shown`: The person saw the low-credits warning. */
-export interface LowCreditsWarningShownProperties {
+export interface LowCreditsWarningShownProperties extends EnvelopeFields {
   /** Current credit balance. */
   credits_balance: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `notification_clicked`: The person clicked a notification. */
-export interface NotificationClickedProperties {
+export interface NotificationClickedProperties extends EnvelopeFields {
   /** Channel a notification went through. */
   notification_channel: "email" | "webhook";
   /** What the notification was about. */
   notification_type: "job_complete" | "low_credits" | "receipt";
   /** Watermark-removal job id (job_...). */
   job_id?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `notification_sent`: A job-complete email or webhook was sent. */
-export interface NotificationSentProperties {
+export interface NotificationSentProperties extends EnvelopeFields {
   /** Channel a notification went through. */
   notification_channel: "email" | "webhook";
   /** What the notification was about. */
   notification_type: "job_complete" | "low_credits" | "receipt";
   /** Watermark-removal job id (job_...). */
   job_id?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `onboarding_view`: Viewed the congratulations and instructions page. */
-export interface OnboardingViewProperties {
+export interface OnboardingViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
   /** Device class. */
@@ -1526,92 +418,20 @@ export interface OnboardingViewProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `paywall_view`: A paywall was shown because an action needs credits or a plan. */
-export interface PaywallViewProperties {
+export interface PaywallViewProperties extends EnvelopeFields {
   /** Why the paywall was shown. */
   paywall_reason: "out_of_credits" | "premium_mode" | "file_too_large";
   /** Current credit balance. */
   credits_balance?: number;
   /** Path of the page, without host or query string. */
   page_path?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `plan_changed`: Upgraded or downgraded a subscription. */
-export interface PlanChangedProperties {
+export interface PlanChangedProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
   /** The plan before a plan change. */
@@ -1628,46 +448,10 @@ export interface PlanChangedProperties {
   price?: number;
   /** ISO 4217 currency code. */
   currency?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `pricing_view`: Viewed the pricing page. */
-export interface PricingViewProperties {
+export interface PricingViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
   /** Device class. */
@@ -1684,46 +468,10 @@ export interface PricingViewProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `processing_completed`: The job finished successfully and the output is ready. */
-export interface ProcessingCompletedProperties {
+export interface ProcessingCompletedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** Removal mode. */
@@ -1766,46 +514,10 @@ export interface ProcessingCompletedProperties {
   file_size_bucket?: "0-10mb" | "10-50mb" | "50-150mb" | "150mb+";
   /** Whether the video has an audio track. */
   audio_present?: boolean;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `processing_failed`: The job failed. */
-export interface ProcessingFailedProperties {
+export interface ProcessingFailedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** Removal mode. */
@@ -1830,46 +542,10 @@ export interface ProcessingFailedProperties {
   credits_after?: number;
   /** Platform whose watermark was detected. */
   detected_platform?: "tiktok" | "sora" | "runway" | "pika" | "kling" | "veo" | "capcut" | "unknown";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `processing_started`: A worker picked up the job. */
-export interface ProcessingStartedProperties {
+export interface ProcessingStartedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** Removal mode. */
@@ -1878,48 +554,10 @@ export interface ProcessingStartedProperties {
   queue_wait_ms?: number;
   /** How many times the job was retried. */
   retry_count?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone. */
-export interface PurchaseCompletedProperties {
+export interface PurchaseCompletedProperties extends EnvelopeFields {
   /** Order id (the Stripe checkout session or payment intent). */
   order_id: string;
   /** Product sku (for example pro_monthly, pack_50). */
@@ -1946,46 +584,10 @@ export interface PurchaseCompletedProperties {
   user_id: string;
   /** Stripe subscription id. */
   subscription_id?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `refund_issued`: Money was refunded. */
-export interface RefundIssuedProperties {
+export interface RefundIssuedProperties extends EnvelopeFields {
   /** Order id (the Stripe checkout session or payment intent). */
   order_id: string;
   /** Amount refunded. */
@@ -1998,138 +600,26 @@ export interface RefundIssuedProperties {
   user_id: string;
   /** Why the refund was issued. */
   refund_reason?: string | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `return_session`: A session started at least 12 hours after the person's previous one. */
-export interface ReturnSessionProperties {
+export interface ReturnSessionProperties extends EnvelopeFields {
   /** Hours since the end of the person's previous session. */
   hours_since_last_session: number;
   /** 1 for the person's first session, 2 for the second, and so on. */
   session_number?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `share_clicked`: Shared an output (copy link and the like). */
-export interface ShareClickedProperties {
+export interface ShareClickedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** How the output was shared. */
   share_method: "copy_link" | "native_share";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `signup_start`: Began the signup flow. */
-export interface SignupStartProperties {
+export interface SignupStartProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
   /** Device class. */
@@ -2144,94 +634,20 @@ export interface SignupStartProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `signup_submit`: Submitted the signup form. */
-export interface SignupSubmitProperties {
+export interface SignupSubmitProperties extends EnvelopeFields {
   /** How the person signs in. */
   auth_method: "magic_link" | "otp" | "google";
   /** Kind of email domain (§9G), a safe stand-in for the address itself. */
   email_domain_type?: "gmail" | "work" | "custom" | "other";
   /** The person's email address. PII; never sent to ad platforms unhashed. */
   email?: string;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `storage_error`: A storage operation failed. */
-export interface StorageErrorProperties {
+export interface StorageErrorProperties extends EnvelopeFields {
   /** Storage operation that failed. */
   storage_operation: "upload" | "download" | "delete" | "sign_url";
   /** Machine-readable error code, null when there was no error. */
@@ -2242,48 +658,10 @@ export interface StorageErrorProperties {
   upload_id?: string;
   /** Human-readable error text (no PII). */
   error_message?: string | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `subscription_canceled`: The person canceled their subscription. */
-export interface SubscriptionCanceledProperties {
+export interface SubscriptionCanceledProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
   /** Subscription plan; null for one-time credit packs. */
@@ -2294,46 +672,10 @@ export interface SubscriptionCanceledProperties {
   cancel_reason?: "too_expensive" | "not_needed" | "quality" | "switched_tool" | "other" | null;
   /** Billing period of the product. */
   billing_period?: "monthly" | "yearly" | "one-time";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `subscription_renewed`: A subscription renewed for another period. */
-export interface SubscriptionRenewedProperties {
+export interface SubscriptionRenewedProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
   /** Subscription plan; null for one-time credit packs. */
@@ -2352,46 +694,10 @@ export interface SubscriptionRenewedProperties {
   credits_added?: number;
   /** Revenue from this person so far, including this payment. */
   ltv_to_date?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `subscription_started`: A new subscription started. */
-export interface SubscriptionStartedProperties {
+export interface SubscriptionStartedProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
   /** Subscription plan; null for one-time credit packs. */
@@ -2410,46 +716,10 @@ export interface SubscriptionStartedProperties {
   order_id?: string;
   /** Coupon code applied, null when none. */
   coupon?: string | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `topup_purchased`: Bought a credit pack. */
-export interface TopupPurchasedProperties {
+export interface TopupPurchasedProperties extends EnvelopeFields {
   /** Order id (the Stripe checkout session or payment intent). */
   order_id: string;
   /** Product sku (for example pro_monthly, pack_50). */
@@ -2468,46 +738,10 @@ export interface TopupPurchasedProperties {
   credits_after?: number;
   /** Coupon code applied, null when none. */
   coupon?: string | null;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `upload_completed`: The file upload finished. */
-export interface UploadCompletedProperties {
+export interface UploadCompletedProperties extends EnvelopeFields {
   /** Upload id (upl_...), known from upload start. */
   upload_id: string;
   /** Size of the uploaded video. */
@@ -2522,94 +756,18 @@ export interface UploadCompletedProperties {
   file_size_bucket?: "0-10mb" | "10-50mb" | "50-150mb" | "150mb+";
   /** Whether the video has an audio track. */
   audio_present?: boolean;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `upload_returning_user`: First upload in a returning session. */
-export interface UploadReturningUserProperties {
+export interface UploadReturningUserProperties extends EnvelopeFields {
   /** Upload id (upl_...), known from upload start. */
   upload_id: string;
   /** Hours since the end of the person's previous session. */
   hours_since_last_session?: number;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `upload_started`: Began uploading a file. */
-export interface UploadStartedProperties {
+export interface UploadStartedProperties extends EnvelopeFields {
   /** Upload id (upl_...), known from upload start. */
   upload_id: string;
   /** Size of the uploaded video. */
@@ -2624,48 +782,10 @@ export interface UploadStartedProperties {
   file_size_bucket?: "0-10mb" | "10-50mb" | "50-150mb" | "150mb+";
   /** Whether the video has an audio track. */
   audio_present?: boolean;
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `upload_view`: Viewed the upload screen. */
-export interface UploadViewProperties {
+export interface UploadViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
   /** Device class. */
@@ -2680,46 +800,10 @@ export interface UploadViewProperties {
   first_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
   /** Channel of the visit that led to this event. */
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** `watermark_detected`: The detector identified the watermark's platform and position. */
-export interface WatermarkDetectedProperties {
+export interface WatermarkDetectedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
   /** Platform whose watermark was detected. */
@@ -2728,44 +812,6 @@ export interface WatermarkDetectedProperties {
   watermark_confidence: number;
   /** Where the watermark sits in the frame. */
   watermark_position?: "edge" | "corner" | "center" | "unknown";
-  /** Unique event id (a UUID; PostHog uses UUIDv7). */
-  uuid?: string;
-  /** BlankLogo user id (usr_...), null before login. */
-  user_id?: string | null;
-  /** Active experiment variant for this person, null outside experiments. */
-  experiment_variant?: string | null;
-  /** Path of the page, without host or query string. */
-  page_path?: string;
-  /** The document referrer, null when there is none. */
-  referrer?: string | null;
-  /** utm_source of the landing URL (for example facebook). */
-  utm_source?: string | null;
-  /** utm_medium of the landing URL (for example paid_social). */
-  utm_medium?: string | null;
-  /** utm_campaign of the landing URL. */
-  utm_campaign?: string | null;
-  /** utm_content of the landing URL (the creative). */
-  utm_content?: string | null;
-  /** utm_term of the landing URL. */
-  utm_term?: string | null;
-  /** Meta click id from the landing URL; never present together with gclid. */
-  fbclid?: string | null;
-  /** Google click id from the landing URL; never present together with fbclid. */
-  gclid?: string | null;
-  /** Ad platform the person came from. */
-  ad_platform?: "meta" | "google" | "tiktok" | "organic" | "other" | null;
-  /** Ad campaign id. */
-  campaign_id?: string | null;
-  /** Ad set id. */
-  adset_id?: string | null;
-  /** Ad id. */
-  ad_id?: string | null;
-  /** Creative id (cr_...). */
-  creative_id?: string | null;
-  /** Messaging angle of the ad creative (§9F). */
-  ad_angle?: "ugc_deliverable" | "quality" | "speed" | "privacy" | null;
-  /** Landing page variant (for example hero_v3). */
-  landing_variant_id?: string | null;
 }
 
 /** Passed beside the properties by server-side callers; posthog-js owns both in the browser. */

@@ -168,83 +168,116 @@ export interface ValueRule {
 
 export interface EventRule {
   required: readonly string[];
+  /** The keys the event spells out; the optional envelope fields follow ENVELOPE_RULES. */
   properties: Readonly<Record<string, ValueRule>>;
-  /** Envelope fields sent beside `properties` in the canonical shape. */
-  top: readonly string[];
 }
+
+/** Rules of the optional envelope fields, shared by every event. */
+export const ENVELOPE_RULES: Readonly<Record<string, ValueRule>> = {
+  "ad_angle": {
+    "enum": [
+      "ugc_deliverable",
+      "quality",
+      "speed",
+      "privacy"
+    ],
+    "nullable": true,
+    "type": "string"
+  },
+  "ad_id": {
+    "nullable": true,
+    "type": "string"
+  },
+  "ad_platform": {
+    "enum": [
+      "meta",
+      "google",
+      "tiktok",
+      "organic",
+      "other"
+    ],
+    "nullable": true,
+    "type": "string"
+  },
+  "adset_id": {
+    "nullable": true,
+    "type": "string"
+  },
+  "campaign_id": {
+    "nullable": true,
+    "type": "string"
+  },
+  "creative_id": {
+    "nullable": true,
+    "type": "string"
+  },
+  "experiment_variant": {
+    "nullable": true,
+    "type": "string"
+  },
+  "fbclid": {
+    "nullable": true,
+    "type": "string"
+  },
+  "gclid": {
+    "nullable": true,
+    "type": "string"
+  },
+  "landing_variant_id": {
+    "nullable": true,
+    "type": "string"
+  },
+  "page_path": {
+    "nullable": false,
+    "pattern": "^/",
+    "type": "string"
+  },
+  "referrer": {
+    "nullable": true,
+    "type": "string"
+  },
+  "session_id": {
+    "minLength": 1,
+    "nullable": false,
+    "type": "string"
+  },
+  "user_id": {
+    "nullable": true,
+    "pattern": "^usr_[A-Za-z0-9_-]+$",
+    "type": "string"
+  },
+  "utm_campaign": {
+    "nullable": true,
+    "type": "string"
+  },
+  "utm_content": {
+    "nullable": true,
+    "type": "string"
+  },
+  "utm_medium": {
+    "nullable": true,
+    "type": "string"
+  },
+  "utm_source": {
+    "nullable": true,
+    "type": "string"
+  },
+  "utm_term": {
+    "nullable": true,
+    "type": "string"
+  },
+  "uuid": {
+    "format": "uuid",
+    "nullable": false,
+    "type": "string"
+  }
+};
 
 /** Runtime checks per event, from the same JSON Schemas the audit uses. */
 export const RULES: Readonly<Record<EventName, EventRule>> = {
   "account_deleted": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
@@ -253,83 +286,14 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "account_deletion_started": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "deletion_reason": {
         "nullable": true,
         "type": "string"
@@ -339,233 +303,35 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "activation_complete": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "ad_click": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "device": {
         "enum": [
           "desktop",
@@ -590,14 +356,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -611,17 +369,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -641,98 +391,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^/",
         "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "api_error": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -751,18 +418,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "http_status": {
         "maximum": 599,
         "minimum": 100,
@@ -773,108 +428,16 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "endpoint",
       "error_code",
       "http_status"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "auth_email_delivered": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -889,230 +452,22 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
-    "required": [],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
-    ]
+    "required": []
   },
   "auth_email_link_clicked": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
-    "required": [],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
-    ]
+    "required": []
   },
   "auth_email_opened": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -1127,108 +482,12 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
-    "required": [],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
-    ]
+    "required": []
   },
   "auth_email_sent": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "auth_method": {
         "enum": [
           "magic_link",
@@ -1238,14 +497,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -1260,110 +511,14 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "auth_method"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "checkout_started": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "billing_period": {
         "enum": [
           "monthly",
@@ -1373,15 +528,7 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "coupon": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
         "nullable": true,
         "type": "string"
       },
@@ -1400,30 +547,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "is_trial": {
         "nullable": false,
         "type": "boolean"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
       },
       "payment_provider": {
         "enum": [
@@ -1446,47 +572,8 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "sku": {
         "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
         "nullable": false,
         "type": "string"
       }
@@ -1496,50 +583,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "currency",
       "price",
       "sku"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "checkout_step": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "checkout_step_name": {
         "enum": [
           "plan_selected",
@@ -1549,41 +596,7 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
@@ -1592,159 +605,25 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minLength": 1,
         "nullable": false,
         "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "checkout_step_name",
       "sku"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "cookie_consent_updated": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
       "ads_allowed": {
         "nullable": false,
         "type": "boolean"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
       },
       "analytics_allowed": {
         "nullable": false,
         "type": "boolean"
       },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
         "nullable": false,
         "type": "string"
       }
@@ -1752,54 +631,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
     "required": [
       "ads_allowed",
       "analytics_allowed"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "credits_granted": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_added": {
         "minimum": 0,
         "nullable": false,
@@ -1815,18 +650,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "grant_reason": {
         "enum": [
           "signup_bonus",
@@ -1837,52 +660,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
@@ -1891,54 +671,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "credits_after",
       "grant_reason",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "cta_click": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "cta_id": {
         "enum": [
           "get_free_credits",
@@ -1973,14 +709,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -1994,17 +722,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -2025,10 +745,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "pattern": "^/",
         "type": "string"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
       "scroll_depth_bucket": {
         "enum": [
           25,
@@ -2039,11 +755,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "time_on_landing_before_cta": {
         "minimum": 0,
         "nullable": false,
@@ -2053,121 +764,17 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minimum": 0,
         "nullable": false,
         "type": "number"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "cta_id",
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "data_export_requested": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
@@ -2175,84 +782,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "download_clicked": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -2263,122 +801,18 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "job_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "download_completed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -2389,69 +823,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       },
       "video_bytes": {
@@ -2462,54 +836,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
     },
     "required": [
       "job_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "error_shown": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -2523,122 +853,18 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "error_code"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "faq_expand": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "device": {
         "enum": [
           "desktop",
@@ -2663,17 +889,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
       "faq_topic": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
         "type": "string"
       },
       "first_touch_channel": {
@@ -2689,17 +907,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -2719,99 +929,16 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^/",
         "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "faq_topic",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "invoice_failed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "currency": {
         "nullable": false,
         "pattern": "^[A-Z]{3}$",
@@ -2826,30 +953,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "invoice_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "payment_provider": {
@@ -2864,15 +970,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "subscription_id": {
         "minLength": 1,
         "nullable": false,
@@ -2882,31 +979,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
@@ -2915,69 +987,13 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "payment_provider",
       "price",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "job_completed_returning_user": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
         "type": "string"
       },
       "hours_since_last_session": {
@@ -2990,109 +1006,22 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "pattern": "^job_[A-Za-z0-9_-]+$",
         "type": "string"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "job_id",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "job_created": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "audio_present": {
         "nullable": false,
         "type": "boolean"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
       },
       "credits_before": {
         "minimum": 0,
@@ -3109,14 +1038,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "file_size_bucket": {
         "enum": [
           "0-10mb",
@@ -3127,17 +1048,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "mode": {
@@ -3146,15 +1059,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "inpaint"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
         "type": "string"
       },
       "resolution_bucket": {
@@ -3172,11 +1076,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "upload_id": {
         "nullable": false,
         "pattern": "^upl_[A-Za-z0-9_-]+$",
@@ -3185,31 +1084,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       },
       "video_bytes": {
@@ -3233,54 +1107,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "job_id",
       "mode",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "job_refunded": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_after": {
         "minimum": 0,
         "nullable": false,
@@ -3301,10 +1131,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
       "failure_reason_code": {
         "enum": [
           "timeout",
@@ -3318,65 +1144,14 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
         "type": "string"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
@@ -3386,69 +1161,13 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "credits_refunded",
       "job_id",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "job_timeout": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
         "type": "string"
       },
       "job_id": {
@@ -3456,121 +1175,29 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "pattern": "^job_[A-Za-z0-9_-]+$",
         "type": "string"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
       "queue_wait_ms": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
       },
       "retry_count": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "timeout_ms": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "job_id",
       "timeout_ms"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "landing_view": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "device": {
         "enum": [
           "desktop",
@@ -3595,14 +1222,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -3616,17 +1235,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -3647,10 +1258,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "pattern": "^/",
         "type": "string"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
       "scroll_depth_bucket": {
         "enum": [
           25,
@@ -3660,118 +1267,23 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "integer"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "latency_bucket": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "latency_bucket": {
@@ -3783,11 +1295,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
       "processing_time_ms": {
         "minimum": 0,
         "nullable": false,
@@ -3797,57 +1304,11 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "job_id",
       "latency_bucket"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "login_success": {
@@ -3857,35 +1318,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "auth_method": {
         "enum": [
           "magic_link",
@@ -3893,14 +1325,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "google"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
         "type": "string"
       },
       "distinct_id": {
@@ -3918,154 +1342,25 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "auth_method",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "low_credits_topup_clicked": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_balance": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
       },
       "distinct_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
@@ -4074,88 +1369,14 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minLength": 1,
         "nullable": false,
         "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "credits_balance"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "low_credits_warning_shown": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_balance": {
         "minimum": 0,
         "nullable": false,
@@ -4165,142 +1386,22 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minLength": 1,
         "nullable": false,
         "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "credits_balance"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "notification_clicked": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "notification_channel": {
@@ -4319,127 +1420,23 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "notification_channel",
       "notification_type"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "notification_sent": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "notification_channel": {
@@ -4458,103 +1455,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "notification_channel",
       "notification_type"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "onboarding_view": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "device": {
         "enum": [
           "desktop",
@@ -4579,14 +1488,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -4600,17 +1501,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -4630,98 +1523,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^/",
         "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "paywall_view": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_balance": {
         "minimum": 0,
         "nullable": false,
@@ -4730,22 +1540,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "page_path": {
@@ -4761,89 +1555,14 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "paywall_reason"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "plan_changed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "billing_period": {
         "enum": [
           "monthly",
@@ -4851,10 +1570,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "one-time"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
         "type": "string"
       },
       "change_direction": {
@@ -4865,10 +1580,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "currency": {
         "nullable": false,
         "pattern": "^[A-Z]{3}$",
@@ -4877,27 +1588,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "plan": {
@@ -4923,15 +1613,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "subscription_id": {
         "minLength": 1,
         "nullable": false,
@@ -4941,31 +1622,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
@@ -4974,54 +1630,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "previous_plan",
       "subscription_id",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "pricing_view": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "device": {
         "enum": [
           "desktop",
@@ -5046,14 +1658,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -5067,17 +1671,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -5111,101 +1707,18 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minimum": 0,
         "nullable": false,
         "type": "number"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "processing_completed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "audio_present": {
         "nullable": false,
         "type": "boolean"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
       },
       "credits_after": {
         "minimum": 0,
@@ -5245,10 +1758,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
       "failure_reason_code": {
         "enum": [
           "timeout",
@@ -5262,10 +1771,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "file_size_bucket": {
         "enum": [
           "0-10mb",
@@ -5276,17 +1781,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "mode": {
@@ -5295,11 +1792,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "inpaint"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "processing_time_ms": {
@@ -5311,10 +1803,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
       },
       "resolution_bucket": {
         "enum": [
@@ -5331,11 +1819,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "status_poll_count": {
         "minimum": 0,
         "nullable": false,
@@ -5348,31 +1831,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       },
       "video_bytes": {
@@ -5415,54 +1873,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "processing_time_ms",
       "success",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "processing_failed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_after": {
         "minimum": 0,
         "nullable": false,
@@ -5496,10 +1910,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
       "failure_reason_code": {
         "enum": [
           "timeout",
@@ -5513,21 +1923,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "mode": {
@@ -5536,11 +1934,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "inpaint"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "processing_time_ms": {
@@ -5553,19 +1946,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "integer"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
       "retry_count": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
       },
       "success": {
         "nullable": false,
@@ -5575,31 +1959,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
@@ -5608,78 +1967,18 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "mode",
       "success",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "processing_started": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "mode": {
@@ -5690,104 +1989,24 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
       "queue_wait_ms": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
       "retry_count": {
         "minimum": 0,
         "nullable": false,
         "type": "integer"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "job_id",
       "mode"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "purchase_completed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "billing_period": {
         "enum": [
           "monthly",
@@ -5797,15 +2016,7 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "coupon": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
         "nullable": true,
         "type": "string"
       },
@@ -5824,25 +2035,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "is_trial": {
         "nullable": false,
         "type": "boolean"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
       },
       "ltv_to_date": {
         "minimum": 0,
@@ -5852,11 +2047,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "order_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "payment_provider": {
@@ -5880,15 +2070,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "sku": {
         "minLength": 1,
         "nullable": false,
@@ -5902,31 +2083,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
@@ -5943,54 +2099,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "price",
       "sku",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "refund_issued": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "currency": {
         "nullable": false,
         "pattern": "^[A-Z]{3}$",
@@ -6001,30 +2113,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "order_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "payment_provider": {
@@ -6032,10 +2123,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "stripe"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
         "type": "string"
       },
       "refund_amount": {
@@ -6047,39 +2134,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
@@ -6089,69 +2146,13 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "payment_provider",
       "refund_amount",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "return_session": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
         "type": "string"
       },
       "hours_since_last_session": {
@@ -6159,148 +2160,26 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "session_number": {
         "minimum": 1,
         "nullable": false,
         "type": "integer"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "hours_since_last_session"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "share_clicked": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
         "type": "string"
       },
       "share_method": {
@@ -6310,81 +2189,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "job_id",
       "share_method"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "signup_start": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "auth_method": {
         "enum": [
           "magic_link",
@@ -6392,14 +2205,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "google"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
         "type": "string"
       },
       "device": {
@@ -6426,14 +2231,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -6447,17 +2244,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -6477,90 +2266,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^/",
         "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "signup_submit": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "auth_method": {
         "enum": [
           "magic_link",
@@ -6568,14 +2282,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "google"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
         "type": "string"
       },
       "distinct_id": {
@@ -6597,118 +2303,14 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "auth_method"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "storage_error": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
@@ -6722,39 +2324,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
         "type": "string"
       },
       "storage_operation": {
@@ -6771,81 +2343,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^upl_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "error_code",
       "storage_operation"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "subscription_canceled": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "billing_period": {
         "enum": [
           "monthly",
@@ -6853,10 +2359,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "one-time"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
         "type": "string"
       },
       "cancel_reason": {
@@ -6870,34 +2372,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "plan": {
@@ -6909,15 +2386,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": true,
         "type": "string"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "subscription_id": {
         "minLength": 1,
         "nullable": false,
@@ -6927,77 +2395,16 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "plan",
       "subscription_id",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "subscription_renewed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "billing_period": {
         "enum": [
           "monthly",
@@ -7005,14 +2412,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "one-time"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
         "type": "string"
       },
       "credits_added": {
@@ -7030,22 +2429,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "ltv_to_date": {
         "minimum": 0,
         "nullable": false,
@@ -7054,11 +2437,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "order_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "plan": {
@@ -7075,15 +2453,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "subscription_id": {
         "minLength": 1,
         "nullable": false,
@@ -7092,31 +2461,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
@@ -7127,46 +2471,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "price",
       "subscription_id",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "subscription_started": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "billing_period": {
         "enum": [
           "monthly",
@@ -7176,15 +2484,7 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "coupon": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
         "nullable": true,
         "type": "string"
       },
@@ -7198,34 +2498,13 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "is_trial": {
         "nullable": false,
         "type": "boolean"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "order_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "plan": {
@@ -7242,15 +2521,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "subscription_id": {
         "minLength": 1,
         "nullable": false,
@@ -7259,31 +2529,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "user_id": {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
@@ -7295,55 +2540,11 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "price",
       "subscription_id",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "topup_purchased": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "coupon": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
         "nullable": true,
         "type": "string"
       },
@@ -7372,45 +2573,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "order_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
         "type": "string"
       },
       "price": {
         "minimum": 0,
         "nullable": false,
         "type": "number"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
       },
       "sku": {
         "minLength": 1,
@@ -7421,31 +2592,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^usr_[A-Za-z0-9_-]+$",
         "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
@@ -7455,57 +2601,13 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "price",
       "sku",
       "user_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "upload_completed": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "audio_present": {
         "nullable": false,
         "type": "boolean"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
       },
       "distinct_id": {
         "minLength": 1,
@@ -7517,14 +2619,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "file_size_bucket": {
         "enum": [
           "0-10mb",
@@ -7533,23 +2627,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "150mb+"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
         "type": "string"
       },
       "resolution_bucket": {
@@ -7562,44 +2639,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "upload_id": {
         "nullable": false,
         "pattern": "^upl_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       },
       "video_bytes": {
@@ -7621,69 +2663,13 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
     "required": [
       "upload_id",
       "video_bytes"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "upload_returning_user": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "distinct_id": {
         "minLength": 1,
         "nullable": false,
-        "type": "string"
-      },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
         "type": "string"
       },
       "hours_since_last_session": {
@@ -7691,113 +2677,21 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "upload_id": {
         "nullable": false,
         "pattern": "^upl_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       }
     },
     "required": [
       "upload_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "upload_started": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "audio_present": {
         "nullable": false,
         "type": "boolean"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
       },
       "distinct_id": {
         "minLength": 1,
@@ -7809,14 +2703,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "number"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "file_size_bucket": {
         "enum": [
           "0-10mb",
@@ -7825,23 +2711,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
           "150mb+"
         ],
         "nullable": false,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
         "type": "string"
       },
       "resolution_bucket": {
@@ -7854,44 +2723,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
       "upload_id": {
         "nullable": false,
         "pattern": "^upl_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       },
       "video_bytes": {
@@ -7912,54 +2746,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
     },
     "required": [
       "upload_id"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "upload_view": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "credits_balance": {
         "minimum": 0,
         "nullable": false,
@@ -7989,14 +2779,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "first_touch_channel": {
         "enum": [
           "paid_social",
@@ -8010,17 +2792,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "geo": {
         "nullable": false,
         "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
         "type": "string"
       },
       "last_touch_channel": {
@@ -8040,98 +2814,15 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "pattern": "^/",
         "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
-        "type": "string"
       }
     },
     "required": [
       "device",
       "page_path"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   },
   "watermark_detected": {
     "properties": {
-      "ad_angle": {
-        "enum": [
-          "ugc_deliverable",
-          "quality",
-          "speed",
-          "privacy"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "ad_platform": {
-        "enum": [
-          "meta",
-          "google",
-          "tiktok",
-          "organic",
-          "other"
-        ],
-        "nullable": true,
-        "type": "string"
-      },
-      "adset_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "campaign_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "creative_id": {
-        "nullable": true,
-        "type": "string"
-      },
       "detected_platform": {
         "enum": [
           "tiktok",
@@ -8151,69 +2842,9 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "nullable": false,
         "type": "string"
       },
-      "experiment_variant": {
-        "nullable": true,
-        "type": "string"
-      },
-      "fbclid": {
-        "nullable": true,
-        "type": "string"
-      },
-      "gclid": {
-        "nullable": true,
-        "type": "string"
-      },
       "job_id": {
         "nullable": false,
         "pattern": "^job_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "landing_variant_id": {
-        "nullable": true,
-        "type": "string"
-      },
-      "page_path": {
-        "nullable": false,
-        "pattern": "^/",
-        "type": "string"
-      },
-      "referrer": {
-        "nullable": true,
-        "type": "string"
-      },
-      "session_id": {
-        "minLength": 1,
-        "nullable": false,
-        "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "pattern": "^usr_[A-Za-z0-9_-]+$",
-        "type": "string"
-      },
-      "utm_campaign": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_content": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_medium": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_source": {
-        "nullable": true,
-        "type": "string"
-      },
-      "utm_term": {
-        "nullable": true,
-        "type": "string"
-      },
-      "uuid": {
-        "format": "uuid",
-        "nullable": false,
         "type": "string"
       },
       "watermark_confidence": {
@@ -8237,13 +2868,6 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
       "detected_platform",
       "job_id",
       "watermark_confidence"
-    ],
-    "top": [
-      "distinct_id",
-      "experiment_variant",
-      "session_id",
-      "user_id",
-      "uuid"
     ]
   }
 };

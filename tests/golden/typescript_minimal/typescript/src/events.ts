@@ -2,34 +2,34 @@
 // Property types per event. Keys are the wire names from the plan; an optional property may be
 // left out, a nullable one may be null.
 
+/** The optional envelope fields any event may carry (attribution, experiment, user). */
+export interface EnvelopeFields {
+  /** User id. */
+  user_id?: string | null;
+}
+
 /** `job_created`: A job was created. */
-export interface JobCreatedProperties {
+export interface JobCreatedProperties extends EnvelopeFields {
   /** Job id. */
   job_id: string;
   /** Removal mode. */
   mode: "crop" | "inpaint";
-  /** User id. */
-  user_id?: string | null;
 }
 
 /** `processing_completed`: A job finished. */
-export interface ProcessingCompletedProperties {
+export interface ProcessingCompletedProperties extends EnvelopeFields {
   /** Job id. */
   job_id: string;
   /** Removal mode. */
   mode?: "crop" | "inpaint";
-  /** User id. */
-  user_id?: string | null;
 }
 
 /** `purchase_completed`: Paid. */
-export interface PurchaseCompletedProperties {
+export interface PurchaseCompletedProperties extends EnvelopeFields {
   /** Amount. */
   price: number;
   /** ISO 4217. */
   currency: string;
-  /** User id. */
-  user_id?: string | null;
 }
 
 /** Passed beside the properties by server-side callers; posthog-js owns both in the browser. */

@@ -46,10 +46,17 @@ export interface ValueRule {
 
 export interface EventRule {
   required: readonly string[];
+  /** The keys the event spells out; the optional envelope fields follow ENVELOPE_RULES. */
   properties: Readonly<Record<string, ValueRule>>;
-  /** Envelope fields sent beside `properties` in the canonical shape. */
-  top: readonly string[];
 }
+
+/** Rules of the optional envelope fields, shared by every event. */
+export const ENVELOPE_RULES: Readonly<Record<string, ValueRule>> = {
+  "user_id": {
+    "nullable": true,
+    "type": "string"
+  }
+};
 
 /** Runtime checks per event, from the same JSON Schemas the audit uses. */
 export const RULES: Readonly<Record<EventName, EventRule>> = {
@@ -71,19 +78,11 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "type": "string"
       }
     },
     "required": [
       "job_id",
       "mode"
-    ],
-    "top": [
-      "distinct_id",
-      "user_id"
     ]
   },
   "processing_completed": {
@@ -104,18 +103,10 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         ],
         "nullable": false,
         "type": "string"
-      },
-      "user_id": {
-        "nullable": true,
-        "type": "string"
       }
     },
     "required": [
       "job_id"
-    ],
-    "top": [
-      "distinct_id",
-      "user_id"
     ]
   },
   "purchase_completed": {
@@ -133,19 +124,11 @@ export const RULES: Readonly<Record<EventName, EventRule>> = {
         "minimum": 0,
         "nullable": false,
         "type": "number"
-      },
-      "user_id": {
-        "nullable": true,
-        "type": "string"
       }
     },
     "required": [
       "currency",
       "price"
-    ],
-    "top": [
-      "distinct_id",
-      "user_id"
     ]
   }
 };

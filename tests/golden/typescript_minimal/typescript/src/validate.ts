@@ -2,7 +2,7 @@
 // Runtime validation for development builds: the same rules as the plan's JSON Schemas.
 
 import type { EventName } from "./events.js";
-import { RULES, type ValueRule } from "./plan.js";
+import { ENVELOPE_RULES, RULES, type ValueRule } from "./plan.js";
 
 export interface Violation {
   event: string;
@@ -87,7 +87,7 @@ export function problemsOf(
     if (value === undefined || context.includes(key)) {
       continue;
     }
-    const valueRule = rule.properties[key];
+    const valueRule = rule.properties[key] ?? ENVELOPE_RULES[key];
     if (valueRule === undefined) {
       problems.push(`${key}: not a property of ${event} in the plan`);
     } else {
