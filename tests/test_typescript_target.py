@@ -169,6 +169,7 @@ def test_posthog_js_and_pixel_under_jsdom(compiled: Path) -> None:
         result = _run("send_browser.mjs", server.url, compiled)
         events = {e["event"]: e for e in server.events()}
     assert set(events) == {"landing_view", "pricing_view", "checkout_started", "$identify"}
+    assert result["fetches"] >= 4  # the script waited for posthog-js's own requests
     landing = events["landing_view"]
     assert landing["uuid"] == result["landingId"]
     props = landing["properties"]

@@ -12,6 +12,19 @@ const dom = new JSDOM("<!doctype html><html><body></body></html>", {
 for (const key of ["window", "document", "navigator", "location", "localStorage", "sessionStorage", "XMLHttpRequest", "screen", "HTMLElement", "Node", "Element"]) {
   Object.defineProperty(globalThis, key, { value: dom.window[key], configurable: true, writable: true });
 }
+// Count posthog-js's requests (it keeps the fetch it finds at import), to wait for them below.
+let pending = 0;
+let fetches = 0;
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (...args) => {
+  pending += 1;
+  fetches += 1;
+  try {
+    return await realFetch(...args);
+  } finally {
+    pending -= 1;
+  }
+};
 // posthog-js ships CommonJS as `main`: its instance is the `posthog` export.
 const posthogModule = await import("posthog-js");
 const posthog = posthogModule.posthog ?? posthogModule.default.posthog;
@@ -47,6 +60,9 @@ try {
 } catch (error) {
   violation = { name: error.name, problems: error.violation.problems };
 }
-await new Promise((resolve) => setTimeout(resolve, 1500));
-console.log(JSON.stringify({ anonymousId, landingId, checkoutId, pixel, violation, hasProcessing: "processingCompleted" in tracker }));
+// Let posthog-js hand its requests to fetch, then wait until none is in flight (10 s at most).
+for (let waited = 0; waited < 10000 && (waited < 300 || pending > 0); waited += 50) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+console.log(JSON.stringify({ fetches, anonymousId, landingId, checkoutId, pixel, violation, hasProcessing: "processingCompleted" in tracker }));
 process.exit(0);
