@@ -83,9 +83,7 @@ def example_arguments(plan: Plan, event: Event, distinct_id: str) -> dict[str, A
     args: dict[str, Any] = {}
     view = event_view(plan, event)
     for arg in view.required:
-        value = (
-            distinct_id if arg.wire in ("distinct_id", "user_id") else example_value(arg.property)
-        )
+        value = distinct_id if arg.wire in ("distinct_id", "user_id") else example_value(arg.prop)
         args[python_identifier(arg.wire)] = value
     # Show the envelope at work: the session (PostHog's $session_id) and the ad click (Meta's fbc).
     for arg in view.optional:

@@ -21,7 +21,7 @@ class Argument:
     """One value a caller passes for one event; `wire` is its name on the wire."""
 
     wire: str
-    property: Property
+    prop: Property
     required: bool
     envelope: bool  # an envelope field rather than one of the event's own properties
     top: bool  # sent beside `properties` in the canonical shape (envelope placement top)
@@ -29,7 +29,7 @@ class Argument:
 
     @property
     def nullable(self) -> bool:
-        return self.property.nullable and not (self.envelope and self.required)
+        return self.prop.nullable and not (self.envelope and self.required)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def envelope_argument(field: EnvelopeField, event: Event | None = None) -> Argum
     """An envelope field as an argument, for one event or (event=None) for every event."""
     return Argument(
         wire=field.name,
-        property=field.property,
+        prop=field.property,
         required=field.required or (event is not None and field.name in event.envelope_required),
         envelope=True,
         top=field.placement == "top",

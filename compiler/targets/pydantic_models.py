@@ -14,13 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datamodel_code_generator import (
-    DataModelType,
-    GenerateConfig,
-    InputFileType,
-    PythonVersion,
-    generate,
-)
+from datamodel_code_generator import GenerateConfig, InputFileType, PythonVersion, generate
+from datamodel_code_generator.enums import DataModelType
+from datamodel_code_generator.parser import LiteralType
 
 from compiler.naming import pascal_case
 from compiler.plan.model import Plan
@@ -69,7 +65,7 @@ def models_schema(plan: Plan, views: tuple[EventView, ...]) -> dict[str, Any]:
     for view in views:
         own = [a for a in view.explicit if not a.top]
         event_part = _object(
-            {a.wire: _schema(property_schema(a.property, allow_null=a.nullable)) for a in own},
+            {a.wire: _schema(property_schema(a.prop, allow_null=a.nullable)) for a in own},
             [a.wire for a in own if a.required],
             f"Properties of `{view.name}`: {view.event.description}",
         )
@@ -94,7 +90,7 @@ def render_models(plan: Plan, views: tuple[EventView, ...]) -> str:
         output_model_type=DataModelType.PydanticV2BaseModel,
         target_python_version=PythonVersion.PY_311,
         disable_timestamp=True,
-        enum_field_as_literal="all",
+        enum_field_as_literal=LiteralType.All,
         use_standard_collections=True,
         use_union_operator=True,
         use_annotated=True,

@@ -79,9 +79,9 @@ def _literal(value: object) -> str:
 
 
 def _field(arg: ev.Argument) -> TsField:
-    type_ = ts_type(arg.property) + (" | null" if arg.nullable else "")
+    type_ = ts_type(arg.prop) + (" | null" if arg.nullable else "")
     return TsField(
-        ts_property_key(arg.wire), arg.wire, type_, not arg.required, arg.property.description
+        ts_property_key(arg.wire), arg.wire, type_, not arg.required, arg.prop.description
     )
 
 
@@ -114,7 +114,7 @@ def rules(views: tuple[ev.EventView, ...]) -> dict[str, Any]:
         v.name: {
             # distinct_id and session_id are the caller's context (or posthog-js's), not checked here
             "required": sorted(a.wire for a in v.required if a.wire not in CONTEXT_FIELDS),
-            "properties": {a.wire: rule(a.property, a.nullable) for a in v.explicit},
+            "properties": {a.wire: rule(a.prop, a.nullable) for a in v.explicit},
         }
         for v in views
     }
@@ -150,7 +150,7 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
         "envelope_fields": [
             _field(a) for a in ev.shared_envelope(plan) if a.wire not in CONTEXT_FIELDS
         ],
-        "envelope_rules": {a.wire: rule(a.property, a.nullable) for a in ev.shared_envelope(plan)},
+        "envelope_rules": {a.wire: rule(a.prop, a.nullable) for a in ev.shared_envelope(plan)},
         "layer_events": ev.layer_events(plan),
         "methods": {e.name: e.method for e in events.values()},
         "identity": plan.identity,
