@@ -51,6 +51,8 @@ worker.landingView({ page_path: "/", device: "mobile" }); // E not a worker even
 createServerTracker(new PostHog("phc_test"), { source: "web" }); // E web is the browser layer
 worker.processingCompleted({ user_id: "usr_1", job_id: "job_9", mode: "inpaint", processing_time_ms: 1, success: true, credits_before: 1, credits_after: 0 }); // E no distinct_id
 createTracker({} as never).processingCompleted; // E not a web event
+worker.jobTimeout({ distinct_id: "usr_1", job_id: "job_9", timeout_ms: 1, utm_sauce: "x" }); // E unknown key
+worker.jobTimeout({ distinct_id: "usr_1", job_id: "job_9", timeout_ms: 1, ad_platform: "bing" }); // E envelope enum
 """
 
 TSCONFIG = {
@@ -145,7 +147,7 @@ def test_posthog_node_sends_plan_events(compiled: Path) -> None:
         result = _run("send_node.mjs", server.url, compiled)
         events = server.events()
     assert set(server.paths()) == {"/batch/"}
-    completed, identify, alias = events
+    completed, identify, alias = events[:3]
     assert completed["event"] == "processing_completed" and completed["distinct_id"] == "usr_1"
     assert completed["uuid"] == result["eventId"]
     assert completed["timestamp"] == "2026-11-20T12:30:00.000Z"
@@ -161,6 +163,11 @@ def test_posthog_node_sends_plan_events(compiled: Path) -> None:
     assert result["violation"]["name"] == "TrackingViolationError"
     assert result["violation"]["problems"] == ['mode: "blur" is not one of ["crop","inpaint"]']
     assert result["hasLandingView"] is False
+    # A handler that returns lets the event through (typewriter's onViolation), once reported.
+    assert result["reported"] == [
+        ["processing_completed", ['mode: "blur" is not one of ["crop","inpaint"]']]
+    ]
+    assert [e["properties"]["mode"] for e in events[3:]] == ["blur"]
 
 
 @pytest.mark.slow

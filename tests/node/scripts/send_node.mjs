@@ -30,5 +30,11 @@ try {
 } catch (error) {
   violation = { name: error.name, problems: error.violation.problems };
 }
+const reported = [];
+const lenient = analytics.createServerTracker(client, {
+  source: "worker", validate: true, onViolation: (v) => reported.push([v.event, v.problems]),
+});
+lenient.processingCompleted({ distinct_id: "usr_1", user_id: "usr_1", job_id: "job_9", mode: "blur",
+  processing_time_ms: 1, success: true, credits_before: 1, credits_after: 0 });
 await client.shutdown();
-console.log(JSON.stringify({ eventId, identifyId, violation, hasLandingView: "landingView" in worker }));
+console.log(JSON.stringify({ eventId, identifyId, violation, reported, hasLandingView: "landingView" in worker }));
