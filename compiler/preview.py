@@ -19,8 +19,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import jsonschema
-
 from compiler.naming import python_identifier
 from compiler.plan.model import Event, Plan, Property
 from compiler.targets import python as python_target
@@ -71,6 +69,8 @@ def example_value(prop: Property) -> Any:
         return False
     if prop.type == "array":
         return [prop.items_enum[0]] if prop.items_enum else []
+    import jsonschema  # only the preview needs it; keep other commands' start-up light
+
     schema = property_schema(prop, allow_null=False)
     for candidate in _string_candidates(prop):
         if jsonschema.Draft202012Validator(schema).is_valid(candidate):

@@ -14,10 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datamodel_code_generator import GenerateConfig, InputFileType, PythonVersion, generate
-from datamodel_code_generator.enums import DataModelType
-from datamodel_code_generator.parser import LiteralType
-
 from compiler.naming import pascal_case
 from compiler.plan.model import Plan
 from compiler.targets.event_view import EventView
@@ -85,6 +81,12 @@ def models_schema(plan: Plan, views: tuple[EventView, ...]) -> dict[str, Any]:
 
 def render_models(plan: Plan, views: tuple[EventView, ...]) -> str:
     """The models module's source, before black (the Python target formats everything once)."""
+    # Imported here: datamodel-code-generator takes a second to import, and every trackplan
+    # command imports the target registry.
+    from datamodel_code_generator import GenerateConfig, InputFileType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
+    from datamodel_code_generator.parser import LiteralType
+
     config = GenerateConfig(
         input_file_type=InputFileType.JsonSchema,
         output_model_type=DataModelType.PydanticV2BaseModel,
