@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 TRACKPLAN := $(BIN)/trackplan
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# node-dev and codegen-demo: codegen for app teams (issue 3)
+.PHONY: node-dev codegen-demo
 .PHONY: all install dev demo test lint build check bench format clean goldens
 
 all: test
@@ -30,13 +32,34 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
+# --- codegen for app teams (issue 3): npm packages the tests use -------------------------------
+# TypeScript (tsc --strict on generated/typescript) and the real posthog-node, posthog-js and
+# jsdom the tests send through, pinned by tests/node/package-lock.json.
+NODE_TESTS := tests/node
+$(NODE_TESTS)/node_modules/.installed: $(NODE_TESTS)/package.json $(NODE_TESTS)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		(apt-get update && apt-get install -y nodejs npm)
+	npm ci --prefix $(NODE_TESTS) --no-audit --no-fund
+	touch $@
+node-dev: $(NODE_TESTS)/node_modules/.installed
+
+# `make demo` ends with one event as the generated Python package sends it to PostHog and Meta
+# (the real posthog-python client builds the message; nothing leaves the machine).
+$(VENV)/.codegen-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[codegen]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import posthog, pydantic"
+	touch $@
+codegen-demo: $(VENV)/.codegen-installed
+	$(TRACKPLAN) preview purchase_completed
+
 # --- the two Quickstart commands ------------------------------------------------------------
 demo: install
 	$(TRACKPLAN) lint
 	$(TRACKPLAN) build
 	$(TRACKPLAN) build --check
+	$(MAKE) --no-print-directory codegen-demo
 
-test: dev
+test: dev node-dev
 	$(BIN)/python -m pytest -q
 
 # --- day to day -----------------------------------------------------------------------------

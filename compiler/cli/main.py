@@ -8,10 +8,11 @@ from compiler import __version__
 from compiler.cli.build import build
 from compiler.cli.docs import docs
 from compiler.cli.lint import lint
+from compiler.cli.preview import preview_command
 from compiler.cli.simulate import simulate
 from compiler.cli.synth import synth
 
-COMMANDS = (lint, build, docs, simulate, synth)
+COMMANDS = (lint, build, docs, preview_command, simulate, synth)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,51 @@
+"""`trackplan preview`: one event as it would go to PostHog and to Meta (no network)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from compiler.cli.common import InputError, plan_option, print_diagnostics, read_plan
+from compiler.preview import PreviewError, preview
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@click.command(name="preview")
+@plan_option
+@click.argument("event", default="purchase_completed")
+@click.option(
+    "--generated",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("generated"),
+    show_default=True,
+    help="The build output holding python/blanklogo_analytics.",
+)
+def preview_command(plan_dir: Path, event: str, generated: Path) -> None:
+    """Show EVENT as the generated Python tracker sends it to PostHog, and its Meta mapping."""
+    result = read_plan(plan_dir)
+    if result.errors:
+        print_diagnostics(list(result.errors))
+        raise InputError(f"the plan has {len(result.errors)} error(s); run `trackplan lint`")
+    try:
+        shown = preview(result.plan, event, generated)
+    except PreviewError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"# {shown.event} from the {shown.source} tracker, example arguments:")
+    click.echo(_dump(shown.arguments))
+    click.echo("# PostHog: the message posthog-python queues for POST /batch/")
+    click.echo(_dump(shown.posthog))
+    if shown.pixel is None:
+        click.echo("# Meta: not mapped (or not allowed) — nothing goes to the Pixel or CAPI")
+        return
+    command, name, data, options = shown.pixel
+    click.echo("# Meta Pixel (browser)")
+    click.echo(
+        f"fbq({json.dumps(command)}, {json.dumps(name)}, {json.dumps(data)}, {json.dumps(options)})"
+    )
+    click.echo("# Meta Conversions API: one server event of POST /{pixel_id}/events {data: [...]}")
+    click.echo(_dump(shown.capi))
