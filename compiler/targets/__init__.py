@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from types import ModuleType
 
 from compiler.plan.model import Plan
-from compiler.targets import jsonschema
+from compiler.targets import jsonschema, sql
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def _target(module: ModuleType) -> Target:
     return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render)
 
 
-TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema,))}
+TARGETS: dict[str, Target] = {t.name: t for t in map(_target, (jsonschema, sql))}
 
 
 class UnknownTarget(LookupError):
