@@ -32,6 +32,10 @@ class Dialect:
         """A property of `properties` as text (NULL when missing)."""
         raise NotImplementedError
 
+    def prop_number(self, key: str, column: str = "properties") -> str:
+        """A numeric property as a float (NULL when missing or not a number)."""
+        raise NotImplementedError
+
     def count_if(self, condition: str) -> str:
         raise NotImplementedError
 
@@ -67,6 +71,9 @@ class DuckDB(Dialect):
     def prop(self, key: str, column: str = "properties") -> str:
         return f"nullif(json_extract_string({column}, {quote('$.' + _json_key(key))}), '')"
 
+    def prop_number(self, key: str, column: str = "properties") -> str:
+        return f"TRY_CAST({self.prop(key, column)} AS DOUBLE)"
+
     def count_if(self, condition: str) -> str:
         return f"count(*) FILTER (WHERE {condition})"
 
@@ -95,6 +102,9 @@ class ClickHouse(Dialect):
     def prop(self, key: str, column: str = "properties") -> str:
         return f"nullIf(JSONExtractString({column}, {quote(key)}), '')"
 
+    def prop_number(self, key: str, column: str = "properties") -> str:
+        return f"JSONExtract({column}, {quote(key)}, 'Nullable(Float64)')"
+
     def count_if(self, condition: str) -> str:
         return f"countIf({condition})"
 
@@ -118,6 +128,9 @@ class HogQL(ClickHouse):
         if key.replace("_", "").replace("$", "").isalnum():
             return f"{column}.{key}"
         return f"{column}[{quote(key)}]"
+
+    def prop_number(self, key: str, column: str = "properties") -> str:
+        return f"toFloat({self.prop(key, column)})"
 
 
 def _json_key(key: str) -> str:

@@ -22,13 +22,21 @@ from compiler.plan.model import FunnelState
 CTE = tuple[str, str]
 
 
-def base(ctx: Context, props: tuple[str, ...] = ()) -> list[CTE]:
-    """`persons` (when the dialect stitches), `ev` and `bounds`."""
+def base(ctx: Context, props: tuple[str, ...] = (), numbers: tuple[str, ...] = ()) -> list[CTE]:
+    """`persons` (when the dialect stitches), `ev` and `bounds`; `props` as text and `numbers`
+    as floats become `p_<name>` columns of `ev`."""
     d = ctx.dialect
-    columns = "".join(f",\n    {d.prop(p)} AS p_{p}" for p in props)
+
+    def columns(source: str) -> str:
+        text = [f",\n    {d.prop(p, source)} AS p_{p}" for p in props]
+        return "".join(text + [f",\n    {d.prop_number(p, source)} AS p_{p}" for p in numbers])
+
     bounds = ("bounds", f"SELECT {d.as_of} AS as_of\nFROM events")
     if not d.stitches_identity:
-        ev = f"SELECT\n    person_id AS person,\n    event,\n    timestamp AS ts{columns}\nFROM events"
+        ev = (
+            "SELECT\n    person_id AS person,\n    event,\n    timestamp AS ts"
+            f"{columns('properties')}\nFROM events"
+        )
         return [("ev", ev), ("bounds", f"SELECT {d.as_of} AS as_of")]
     links = f"""
         SELECT {d.prop('$anon_distinct_id')} AS from_id, distinct_id AS to_id
@@ -51,14 +59,11 @@ def base(ctx: Context, props: tuple[str, ...] = ()) -> list[CTE]:
         LEFT JOIN hops AS h1 ON h1.from_id = ids.distinct_id
         LEFT JOIN hops AS h2 ON h2.from_id = h1.hop_to
     """
-    raw_columns = "".join(
-        f",\n    {d.prop(p, 'e.properties')} AS p_{p}" for p in props
-    )
     ev = (
         "SELECT\n"
         f"    coalesce({d.nullif('e.person_id', chr(39) * 2)}, m.person) AS person,\n"
         "    e.event AS event,\n"
-        f"    {d.timestamp('e.timestamp')} AS ts{raw_columns}\n"
+        f"    {d.timestamp('e.timestamp')} AS ts{columns('e.properties')}\n"
         "FROM events AS e\n"
         "LEFT JOIN persons AS m ON m.distinct_id = e.distinct_id"
     )

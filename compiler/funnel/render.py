@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.funnel import builder, churn_queries, dialects, prd_queries, queries
+from compiler.funnel import builder, churn_queries, dialects, hazard_queries, prd_queries, queries
 from compiler.funnel.builder import Context, Query
 from compiler.plan.model import Plan
 
@@ -16,6 +16,7 @@ QUERIES: dict[str, Callable[[Context], Query]] = {
         queries.purchase_per_click,
         churn_queries.subscription_churn_monthly,
         churn_queries.credit_pack_churn,
+        hazard_queries.churn_hazard,
         *prd_queries.PRD_QUERIES,
     )
 }
