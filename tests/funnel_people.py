@@ -50,6 +50,8 @@ def _walk(p: _Person, rng: random.Random) -> None:
     for k, (event, rate) in enumerate(CHAIN):
         if rng.random() >= rate:
             return
+        if k and rng.random() < 0.1:
+            p.t += timedelta(days=rng.uniform(0.5, 5))  # came back days later
         if event == "landing_view" and rng.random() < 0.05:
             p.emit("cta_click")  # out of order: does not count as S2
         if event == "login_success":

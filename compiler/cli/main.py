@@ -6,9 +6,11 @@ import click
 
 from compiler import __version__
 from compiler.cli.build import build
+from compiler.cli.fit import fit
 from compiler.cli.lint import lint
+from compiler.cli.rates import rates
 
-COMMANDS = (lint, build)
+COMMANDS = (lint, build, rates, fit)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

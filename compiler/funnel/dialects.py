@@ -110,10 +110,10 @@ class ClickHouse(Dialect):
 
     def min_if(self, expr: str, condition: str) -> str:
         # OrNull: ClickHouse would otherwise answer 1970-01-01 when no row matches.
-        return f"minIfOrNull({expr}, {condition})"
+        return f"minOrNullIf({expr}, {condition})"
 
     def max_if(self, expr: str, condition: str) -> str:
-        return f"maxIfOrNull({expr}, {condition})"
+        return f"maxOrNullIf({expr}, {condition})"
 
     def month_start(self, ts: str) -> str:
         return f"toStartOfMonth({ts})"
