@@ -86,7 +86,13 @@ def _jobs(p: _Person, rng: random.Random) -> None:
         if rng.random() < 0.2:
             p.emit("processing_failed", 20, processing_time_ms=rng.randint(1000, 9000))
         slow = rng.random() < 0.2
-        p.emit("processing_completed", 20, processing_time_ms=rng.randint(130_000, 400_000) if slow else rng.randint(5_000, 100_000))
+        p.emit(
+            "processing_completed",
+            20,
+            processing_time_ms=(
+                rng.randint(130_000, 400_000) if slow else rng.randint(5_000, 100_000)
+            ),
+        )
 
 
 def _purchase(p: _Person, rng: random.Random) -> None:

@@ -37,9 +37,7 @@ def events_by_person(rows: list[Row]) -> dict[str, list[tuple[datetime, str]]]:
     return out
 
 
-def reached_counts(
-    rows: list[Row], chain: list[str], window: timedelta | None = None
-) -> list[int]:
+def reached_counts(rows: list[Row], chain: list[str], window: timedelta | None = None) -> list[int]:
     """Persons reaching each state of `chain` (a list of event names)."""
     counts = [0] * len(chain)
     for events in events_by_person(rows).values():

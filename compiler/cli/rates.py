@@ -22,7 +22,9 @@ def parse_window(value: str | None) -> int | None:
         return None
     match = re.fullmatch(r"(\d+)d", value.strip())
     if not match or int(match.group(1)) == 0:
-        raise InputError(f"--window: expected a number of days such as 30d (or 'all'), got {value!r}")
+        raise InputError(
+            f"--window: expected a number of days such as 30d (or 'all'), got {value!r}"
+        )
     return int(match.group(1))
 
 
@@ -60,7 +62,10 @@ def _line(name: str, p: Proportion) -> str:
 
 def format_table(result: RatesResult) -> str:
     window = "whole range" if result.window_days is None else f"{result.window_days} days"
-    out = [f"Transitions (conversion window: {window})", f"  {'':<28} {'persons':>21} {'rate':>8}  95% interval (Jeffreys)"]
+    out = [
+        f"Transitions (conversion window: {window})",
+        f"  {'':<28} {'persons':>21} {'rate':>8}  95% interval (Jeffreys)",
+    ]
     out += [_line(t, p) for t, p in result.transitions.items()]
     out += ["", "Milestones (of persons who clicked an ad, S0)"]
     out += [_line(m, p) for m, p in result.milestones.items()]
@@ -70,7 +75,9 @@ def format_table(result: RatesResult) -> str:
         out.append(_line(f"{ppc.label} {ppc.transition}", ppc.proportion))
         out += [_line(f"  {f.label}", f.proportion) for f in result.factors]
         product = result.factor_product()
-        out.append(f"  {'product of factors':<28} {'-' if product is None else f'{product:.4%}':>30}")
+        out.append(
+            f"  {'product of factors':<28} {'-' if product is None else f'{product:.4%}':>30}"
+        )
     out += ["", "Churn"]
     out += [_line(f"credit packs, {d} days", p) for d, p in result.credit_pack.items()]
     out += [_line(f"subscriptions, {m}", p) for m, p in result.subscription_monthly.items()]
@@ -82,8 +89,15 @@ def format_table(result: RatesResult) -> str:
 @click.command()
 @click.argument("exports", nargs=-1, required=True)
 @plan_option
-@click.option("--window", "window", metavar="DAYS", help="Conversion window from t_0, e.g. 30d (default: whole range).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--window",
+    "window",
+    metavar="DAYS",
+    help="Conversion window from t_0, e.g. 30d (default: whole range).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 def rates(exports: tuple[str, ...], plan_dir: Path, window: str | None, fmt: str) -> None:
     """Funnel transition rates, milestones, P(purchase|click) and churn from PostHog exports."""
     window_days = parse_window(window)

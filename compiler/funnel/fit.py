@@ -31,7 +31,9 @@ def _transition(frm: str, to: str, k: int, n: int, default: float) -> dict[str, 
         low, high = prop.interval()
     else:  # no data: the plan's default inside the prior's interval
         rate = default
-        low, high = beta_quantile(0.025, JEFFREYS, JEFFREYS), beta_quantile(0.975, JEFFREYS, JEFFREYS)
+        low, high = beta_quantile(0.025, JEFFREYS, JEFFREYS), beta_quantile(
+            0.975, JEFFREYS, JEFFREYS
+        )
     return {
         "from": frm,
         "to": to,
@@ -49,7 +51,9 @@ def fit_hazard(cells: list[HazardCell], prior: ChurnHazard) -> dict[str, float]:
     """base, extra_if_failed_job, extra_if_slow_job, slow_job_share, max from the cells."""
     observed = [c for c in cells if c.observed]
     persons = sum(c.persons for c in cells)
-    share = sum(c.persons for c in cells if c.slow_job) / persons if persons else prior.slow_job_share
+    share = (
+        sum(c.persons for c in cells if c.slow_job) / persons if persons else prior.slow_job_share
+    )
     params = [prior.base, prior.extra_if_failed_job, prior.extra_if_slow_job]
     if observed:
         params = _least_squares(observed, params)
@@ -71,7 +75,10 @@ def _least_squares(cells: list[HazardCell], fallback: list[float]) -> list[float
     xs = [[1.0, float(c.failed_job), float(c.slow_job)] for c in cells]
     idx = [i for i in range(3) if free[i]]
     # Normal equations A p = b over the free columns, fixed ones moved to the right side.
-    a = [[sum(c.observed * x[i] * x[j] for c, x in zip(cells, xs, strict=True)) for j in idx] for i in idx]
+    a = [
+        [sum(c.observed * x[i] * x[j] for c, x in zip(cells, xs, strict=True)) for j in idx]
+        for i in idx
+    ]
     b = []
     for i in idx:
         total = 0.0
@@ -112,7 +119,9 @@ def fit(rates: RatesResult, plan: Plan) -> dict[str, Any]:
         to, frm = name.split("|")
         default = defaults[name].rate if name in defaults else 0.5
         transitions[name] = _transition(frm, to, prop.numerator, prop.denominator, default)
-    prior = plan.churn_hazard or ChurnHazard(base=0.25, extra_if_failed_job=0.2, extra_if_slow_job=0.1)
+    prior = plan.churn_hazard or ChurnHazard(
+        base=0.25, extra_if_failed_job=0.2, extra_if_slow_job=0.1
+    )
     return {
         "format": FORMAT,
         "plan": {"name": plan.name, "version": plan.version},

@@ -94,7 +94,9 @@ def step(
     Every person in `source` stays: `events` must include an event each of them has (S0's).
     Each CTE is referenced once downstream, so engines that inline CTEs (ClickHouse) stay linear.
     """
-    cols = ",\n    ".join([f"s.{c} AS {c}" for c in carry] + [f"{expr} AS {alias}" for alias, expr in new])
+    cols = ",\n    ".join(
+        [f"s.{c} AS {c}" for c in carry] + [f"{expr} AS {alias}" for alias, expr in new]
+    )
     in_list = ", ".join(quote(e) for e in dict.fromkeys(events))
     group = ", ".join(f"s.{c}" for c in carry)
     return (
@@ -126,6 +128,8 @@ def chain(ctx: Context, extra_events: tuple[str, ...] = ()) -> list[CTE]:
         cond = f"e.event = {quote(state.event or '')} AND e.ts >= s.t{p}" + within_window(
             ctx, "e.ts", "s.t0"
         )
-        ctes.append(step(f"f{k}", f"f{p}", carry, [(f"t{k}", ctx.dialect.min_if("e.ts", cond))], events))
+        ctes.append(
+            step(f"f{k}", f"f{p}", carry, [(f"t{k}", ctx.dialect.min_if("e.ts", cond))], events)
+        )
         carry = [*carry, f"t{k}"]
     return ctes

@@ -9,6 +9,7 @@ denominator (and so of its numerator).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compiler.funnel.builder import Context, Query, union_all
@@ -29,7 +30,7 @@ def rate_rows(
     ctx: Context,
     source: str,
     reached: list[tuple[str, str]],
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
     label_columns: tuple[str, ...],
 ) -> tuple[list[CTE], str]:
     """CTEs and the final SELECT for rows (labels..., numerator state, denominator state).
@@ -109,7 +110,9 @@ def rule_state(ctx: Context, state: FunnelState) -> RuleState:
     if rule.kind != "inactive_for":
         raise ValueError(f"{state.id}: unknown rule kind {rule.kind}")
     active = rule.events + (pop.event or "",)
-    aggs = [(f"s{k}_last_at", d.max_if("e.ts", f"e.event IN {_in_list(active)} AND e.ts >= s.t{p}"))]
+    aggs = [
+        (f"s{k}_last_at", d.max_if("e.ts", f"e.event IN {_in_list(active)} AND e.ts >= s.t{p}"))
+    ]
     gone = f"s.s{k}_last_at <= b.as_of - {span}"
     if rule.or_events:
         exit_cond = f"e.event IN {_in_list(rule.or_events)} AND e.ts >= s.t{p}"
