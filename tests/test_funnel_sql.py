@@ -151,6 +151,18 @@ def test_purchase_factors_multiply_to_purchase_per_click(plan, tmp_path):
     assert product == pytest.approx(total[-1], rel=1e-12)
 
 
+def test_compute_factors_equal_the_purchase_per_click_sql(plan, tmp_path):
+    con = duckdb.connect()
+    load_duckdb(con, people_rows(900, seed=21), tmp_path)
+    result = compute(con, plan, window_days=2)
+    sql_rows = con.execute(query_sql(plan, "purchase_per_click", "duckdb", 2)).fetchall()
+    assert result.purchase_per_click is not None
+    mine = [result.purchase_per_click, *result.factors]
+    assert [
+        (f.label, f.transition, f.proportion.numerator, f.proportion.denominator) for f in mine
+    ] == [tuple(r[:4]) for r in sql_rows]
+
+
 def test_compute_and_json_shape(plan, tmp_path):
     con = duckdb.connect()
     load_duckdb(con, people_rows(600, seed=2), tmp_path)

@@ -106,7 +106,7 @@ def step(
     )
 
 
-def chain(ctx: Context, extra_events: tuple[str, ...] = ()) -> list[CTE]:
+def chain(ctx: Context) -> list[CTE]:
     """`f0` .. `fN`: one row per person who reached S0, with t0 .. tN (NULL when not reached).
 
     t_k = the earliest S_k event at or after t_(k-1) (and within the window from t0).
@@ -114,7 +114,6 @@ def chain(ctx: Context, extra_events: tuple[str, ...] = ()) -> list[CTE]:
     states = event_states(ctx)
     if not states:
         return []
-    events = tuple(s.event or "" for s in states) + extra_events
     ctes: list[CTE] = [
         (
             "f0",
@@ -122,14 +121,24 @@ def chain(ctx: Context, extra_events: tuple[str, ...] = ()) -> list[CTE]:
             f"WHERE event = {quote(states[0].event or '')} AND person IS NOT NULL\nGROUP BY person",
         )
     ]
-    carry = ["person", "t0"]
+    carry = ["t0"]
     for prev, state in zip(states, states[1:], strict=False):
         p, k = prev.index, state.index
-        cond = f"e.event = {quote(state.event or '')} AND e.ts >= s.t{p}" + within_window(
-            ctx, "e.ts", "s.t0"
+        cond = f"e.ts >= s.t{p}" + within_window(ctx, "e.ts", "s.t0")
+        # Only this state's events are joined (LEFT, so every person stays); the carried times
+        # are constant per person, so min() just passes them on.
+        cols = ",\n    ".join(
+            ["s.person AS person"]
+            + [f"min(s.{c}) AS {c}" for c in carry]
+            + [f"{ctx.dialect.min_if('e.ts', cond)} AS t{k}"]
         )
         ctes.append(
-            step(f"f{k}", f"f{p}", carry, [(f"t{k}", ctx.dialect.min_if("e.ts", cond))], events)
+            (
+                f"f{k}",
+                f"SELECT\n    {cols}\nFROM f{p} AS s\n"
+                f"LEFT JOIN ev AS e ON e.person = s.person AND e.event = {quote(state.event or '')}\n"
+                "GROUP BY s.person",
+            )
         )
         carry = [*carry, f"t{k}"]
     return ctes

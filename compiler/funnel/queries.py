@@ -130,7 +130,7 @@ def transition_rates(ctx: Context) -> Query:
     states = event_states(ctx)
     rules = [rule_state(ctx, s) for s in ctx.plan.states[len(states) :] if s.rule is not None]
     extra = tuple(e for r in rules for e in r.events)
-    ctes = base(ctx) + chain(ctx, extra)
+    ctes = base(ctx) + chain(ctx)
     source = f"f{states[-1].index}"
     if rules:
         carry = ["person"] + [f"t{s.index}" for s in states]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.funnel.intervals import Proportion
+from compiler.funnel.queries import PURCHASE_DECOMPOSITION
 from compiler.funnel.render import query_sql
 from compiler.plan.model import Plan
 
@@ -89,6 +90,25 @@ class RatesResult:
         }
 
 
+def purchase_factors(plan: Plan, transitions: dict[str, Proportion]) -> list[Factor]:
+    """P(purchase|click) and its factors from the chain's reached counts: the same numbers
+    purchase_per_click.sql gives (tested), without walking the chain a second time."""
+    reached: dict[str, int] = {}
+    for name, prop in transitions.items():
+        to, frm = name.split("|")
+        reached.setdefault(frm, prop.denominator)
+        reached.setdefault(to, prop.numerator)
+    by_id = {s.id: s for s in plan.states}
+    chosen = [by_id[s] for s in PURCHASE_DECOMPOSITION if s in by_id and s in reached]
+    if len(chosen) != len(PURCHASE_DECOMPOSITION):
+        return []
+    pairs = [(chosen[0], chosen[-1]), *zip(chosen, chosen[1:], strict=False)]
+    return [
+        Factor(f"P({b.name}|{a.name})", f"{b.id}|{a.id}", Proportion(reached[b.id], reached[a.id]))
+        for a, b in pairs
+    ]
+
+
 def _rows(con: Any, plan: Plan, name: str, window_days: int | None) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in con.execute(query_sql(plan, name, "duckdb", window_days)).fetchall()]
 
@@ -110,10 +130,7 @@ def compute(con: Any, plan: Plan, window_days: int | None = None) -> RatesResult
         result.transitions[str(transition)] = Proportion(int(num), int(den))
     for name, num, den, _rate in _rows(con, plan, "milestones", window_days):
         result.milestones[str(name)] = Proportion(int(num), int(den))
-    factors = [
-        Factor(str(label), str(t), Proportion(int(num), int(den)))
-        for label, t, num, den, _rate in _rows(con, plan, "purchase_per_click", window_days)
-    ]
+    factors = purchase_factors(plan, result.transitions)
     if factors:
         result.purchase_per_click, result.factors = factors[0], factors[1:]
     for month, num, den, _rate in _rows(con, plan, "subscription_churn_monthly", None):

@@ -53,128 +53,119 @@ f0 AS MATERIALIZED (
 f1 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        min(e.ts) FILTER (WHERE e.event = 'landing_view' AND e.ts >= s.t0) AS t1
+        min(s.t0) AS t0,
+        min(e.ts) FILTER (WHERE e.ts >= s.t0) AS t1
     FROM f0 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'landing_view'
+    GROUP BY s.person
 ),
 f2 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        min(e.ts) FILTER (WHERE e.event = 'cta_click' AND e.ts >= s.t1) AS t2
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(e.ts) FILTER (WHERE e.ts >= s.t1) AS t2
     FROM f1 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'cta_click'
+    GROUP BY s.person
 ),
 f3 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        min(e.ts) FILTER (WHERE e.event = 'signup_submit' AND e.ts >= s.t2) AS t3
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(e.ts) FILTER (WHERE e.ts >= s.t2) AS t3
     FROM f2 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'signup_submit'
+    GROUP BY s.person
 ),
 f4 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        s.t3 AS t3,
-        min(e.ts) FILTER (WHERE e.event = 'login_success' AND e.ts >= s.t3) AS t4
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(s.t3) AS t3,
+        min(e.ts) FILTER (WHERE e.ts >= s.t3) AS t4
     FROM f3 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2, s.t3
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'login_success'
+    GROUP BY s.person
 ),
 f5 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        s.t3 AS t3,
-        s.t4 AS t4,
-        min(e.ts) FILTER (WHERE e.event = 'credits_granted' AND e.ts >= s.t4) AS t5
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(s.t3) AS t3,
+        min(s.t4) AS t4,
+        min(e.ts) FILTER (WHERE e.ts >= s.t4) AS t5
     FROM f4 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2, s.t3, s.t4
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'credits_granted'
+    GROUP BY s.person
 ),
 f6 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        s.t3 AS t3,
-        s.t4 AS t4,
-        s.t5 AS t5,
-        min(e.ts) FILTER (WHERE e.event = 'upload_completed' AND e.ts >= s.t5) AS t6
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(s.t3) AS t3,
+        min(s.t4) AS t4,
+        min(s.t5) AS t5,
+        min(e.ts) FILTER (WHERE e.ts >= s.t5) AS t6
     FROM f5 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2, s.t3, s.t4, s.t5
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'upload_completed'
+    GROUP BY s.person
 ),
 f7 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        s.t3 AS t3,
-        s.t4 AS t4,
-        s.t5 AS t5,
-        s.t6 AS t6,
-        min(e.ts) FILTER (WHERE e.event = 'processing_completed' AND e.ts >= s.t6) AS t7
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(s.t3) AS t3,
+        min(s.t4) AS t4,
+        min(s.t5) AS t5,
+        min(s.t6) AS t6,
+        min(e.ts) FILTER (WHERE e.ts >= s.t6) AS t7
     FROM f6 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2, s.t3, s.t4, s.t5, s.t6
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'processing_completed'
+    GROUP BY s.person
 ),
 f8 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        s.t3 AS t3,
-        s.t4 AS t4,
-        s.t5 AS t5,
-        s.t6 AS t6,
-        s.t7 AS t7,
-        min(e.ts) FILTER (WHERE e.event = 'download_clicked' AND e.ts >= s.t7) AS t8
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(s.t3) AS t3,
+        min(s.t4) AS t4,
+        min(s.t5) AS t5,
+        min(s.t6) AS t6,
+        min(s.t7) AS t7,
+        min(e.ts) FILTER (WHERE e.ts >= s.t7) AS t8
     FROM f7 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2, s.t3, s.t4, s.t5, s.t6, s.t7
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'download_clicked'
+    GROUP BY s.person
 ),
 f9 AS MATERIALIZED (
     SELECT
         s.person AS person,
-        s.t0 AS t0,
-        s.t1 AS t1,
-        s.t2 AS t2,
-        s.t3 AS t3,
-        s.t4 AS t4,
-        s.t5 AS t5,
-        s.t6 AS t6,
-        s.t7 AS t7,
-        s.t8 AS t8,
-        min(e.ts) FILTER (WHERE e.event = 'purchase_completed' AND e.ts >= s.t8) AS t9
+        min(s.t0) AS t0,
+        min(s.t1) AS t1,
+        min(s.t2) AS t2,
+        min(s.t3) AS t3,
+        min(s.t4) AS t4,
+        min(s.t5) AS t5,
+        min(s.t6) AS t6,
+        min(s.t7) AS t7,
+        min(s.t8) AS t8,
+        min(e.ts) FILTER (WHERE e.ts >= s.t8) AS t9
     FROM f8 AS s
-    INNER JOIN ev AS e ON e.person = s.person
-    WHERE e.event IN ('ad_click', 'landing_view', 'cta_click', 'signup_submit', 'login_success', 'credits_granted', 'upload_completed', 'processing_completed', 'download_clicked', 'purchase_completed')
-    GROUP BY s.person, s.t0, s.t1, s.t2, s.t3, s.t4, s.t5, s.t6, s.t7, s.t8
+    LEFT JOIN ev AS e ON e.person = s.person AND e.event = 'purchase_completed'
+    GROUP BY s.person
 ),
 totals AS MATERIALIZED (
     SELECT
