@@ -30,7 +30,7 @@ def fit(exports: tuple[str, ...], plan_dir: Path, output: Path, window: str | No
     window_days = parse_window(window)
     plan = load_plan_or_fail(plan_dir)
     con, report = open_exports(exports)
-    config = fit_config(compute(con, plan, window_days), plan)
+    config = fit_config(compute(con, plan, window_days, fit_only=True), plan)
     try:
         output.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as exc:

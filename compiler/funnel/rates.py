@@ -123,21 +123,27 @@ def _hazard_cells(rows: list[tuple[Any, ...]]) -> list[HazardCell]:
     return [HazardCell(f, s, o, c, n) for (f, s), (o, c, n) in sorted(cells.items())]
 
 
-def compute(con: Any, plan: Plan, window_days: int | None = None) -> RatesResult:
-    """Every funnel rate over the `events` table or view on `con` (a DuckDB connection)."""
+def compute(
+    con: Any, plan: Plan, window_days: int | None = None, *, fit_only: bool = False
+) -> RatesResult:
+    """Every funnel rate over the `events` table or view on `con` (a DuckDB connection).
+
+    `fit_only` computes just what `fit` needs (transitions and the churn-hazard cells)."""
     result = RatesResult(window_days)
     for transition, num, den, _rate in _rows(con, plan, "transition_rates", window_days):
         result.transitions[str(transition)] = Proportion(int(num), int(den))
-    for name, num, den, _rate in _rows(con, plan, "milestones", window_days):
-        result.milestones[str(name)] = Proportion(int(num), int(den))
+    result.hazard_cells = _hazard_cells(_rows(con, plan, "churn_hazard", None))
     factors = purchase_factors(plan, result.transitions)
     if factors:
         result.purchase_per_click, result.factors = factors[0], factors[1:]
+    if fit_only:
+        return result
+    for name, num, den, _rate in _rows(con, plan, "milestones", window_days):
+        result.milestones[str(name)] = Proportion(int(num), int(den))
     for month, num, den, _rate in _rows(con, plan, "subscription_churn_monthly", None):
         result.subscription_monthly[str(month)] = Proportion(int(num), int(den))
     for days, num, den, _rate in _rows(con, plan, "credit_pack_churn", None):
         result.credit_pack[int(days)] = Proportion(int(num), int(den))
-    result.hazard_cells = _hazard_cells(_rows(con, plan, "churn_hazard", None))
     for name in ("prd_activation_rate", "prd_aha_rate", "prd_purchase_rate", "prd_churn_30d"):
         num, den, _rate = _rows(con, plan, name, None)[0]
         result.prd[name.removeprefix("prd_")] = Proportion(int(num), int(den))
