@@ -202,3 +202,20 @@ def test_queries_follow_the_plan_not_hard_coded_events(plan, tmp_path):
     changed = replace(plan, states=states)
     text = query_sql(changed, "transition_rates", "duckdb")
     assert "'page_landed'" in text and "'landing_view'" not in text
+
+
+def test_a_plan_without_the_full_funnel_renders_what_it_supports(minimal_plan, tmp_path):
+    files = sql_target.render(minimal_plan)
+    assert sorted(p.name for p in files) == ["transition_rates.sql"] * len(dialects.DIALECTS)
+    rows = [
+        row("job_created", "a", 0),
+        row("processing_completed", "a", 1),
+        row("job_created", "b", 0),
+    ]
+    con = duckdb.connect()
+    load_duckdb(con, rows, tmp_path)
+    result = compute(con, minimal_plan)
+    assert {k: (p.numerator, p.denominator) for k, p in result.transitions.items()} == {
+        "S1|S0": (1, 2)
+    }
+    assert result.milestones == {} and result.hazard_cells == []

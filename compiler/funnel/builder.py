@@ -21,6 +21,10 @@ DEFINITION = (
 )
 
 
+class NotApplicable(ValueError):
+    """The plan lacks what a query measures (a state, a milestone, an event); it is not rendered."""
+
+
 @dataclass(frozen=True)
 class Context:
     """What every query definition is built from."""

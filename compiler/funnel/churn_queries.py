@@ -13,7 +13,7 @@ Definitions, also written into each query's header:
 
 from __future__ import annotations
 
-from compiler.funnel.builder import Context, Query, union_all
+from compiler.funnel.builder import Context, NotApplicable, Query, union_all
 from compiler.funnel.dialects import quote
 from compiler.funnel.fragments import base
 
@@ -28,7 +28,7 @@ CHURN_DAYS = (30, 60, 90)
 def _require(ctx: Context, *events: str) -> None:
     missing = [e for e in events if e not in ctx.plan.events]
     if missing:
-        raise ValueError(f"churn queries need events the plan lacks: {', '.join(missing)}")
+        raise NotApplicable(f"churn queries need events the plan lacks: {', '.join(missing)}")
 
 
 def _activity_events(ctx: Context) -> tuple[str, ...]:
@@ -36,7 +36,7 @@ def _activity_events(ctx: Context) -> tuple[str, ...]:
     for state in ctx.plan.states:
         if state.rule is not None and state.rule.kind == "active_within":
             return state.rule.events
-    raise ValueError("credit-pack churn needs a state with an active_within rule (S10)")
+    raise NotApplicable("credit-pack churn needs a state with an active_within rule (S10)")
 
 
 def subscription_churn_monthly(ctx: Context) -> Query:

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from compiler.funnel.builder import Context
+from compiler.funnel.builder import Context, NotApplicable
 from compiler.funnel.dialects import quote
 from compiler.plan.model import FunnelState
 
@@ -113,7 +113,7 @@ def chain(ctx: Context) -> list[CTE]:
     """
     states = event_states(ctx)
     if not states:
-        return []
+        raise NotApplicable("the funnel queries need states marked by events (S0, S1, ...)")
     ctes: list[CTE] = [
         (
             "f0",

@@ -13,7 +13,7 @@ slow_job_share = persons with a slow job / persons in these rows.
 
 from __future__ import annotations
 
-from compiler.funnel.builder import Context, Query
+from compiler.funnel.builder import Context, NotApplicable, Query
 from compiler.funnel.dialects import quote
 from compiler.funnel.fragments import base, chain, event_states, step
 
@@ -28,11 +28,13 @@ def _states(ctx: Context) -> tuple[int, int, tuple[str, ...]]:
     """(index of the state marked by COMPLETED_EVENT, index of the aha state, activity events)."""
     for name in (FAILED_EVENT, COMPLETED_EVENT):
         if name not in ctx.plan.events:
-            raise ValueError(f"the churn hazard needs event {name}, which the plan lacks")
+            raise NotApplicable(f"the churn hazard needs event {name}, which the plan lacks")
     aha_event = ctx.plan.milestones["aha"].event if "aha" in ctx.plan.milestones else None
+    if not event_states(ctx):
+        raise NotApplicable("the churn hazard needs the funnel's states")
     by_event = {s.event: s.index for s in event_states(ctx)}
     if COMPLETED_EVENT not in by_event or aha_event not in by_event:
-        raise ValueError("the churn hazard needs states marked by processing_completed and aha")
+        raise NotApplicable("the churn hazard needs states marked by processing_completed and aha")
     activity = next(
         (s.rule.events for s in ctx.plan.states if s.rule and s.rule.kind == "active_within"),
         (COMPLETED_EVENT,),

@@ -15,23 +15,22 @@ LEVEL = 0.95
 
 
 def _beta_cf(a: float, b: float, x: float) -> float:
+    """The continued fraction of I_x(a, b) (Numerical Recipes' betacf, modified Lentz)."""
     tiny, eps = 1e-300, 1e-15
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
+
+    def clamp(v: float) -> float:
+        return v if abs(v) > tiny else tiny
+
+    c, d = 1.0, 1.0 / clamp(1.0 - (a + b) * x / (a + 1.0))
     h = d
     for m in range(1, 10_000):
-        m2 = 2 * m
-        for num in (m * (b - m) * x / ((qam + m2) * (a + m2)), None):
-            if num is None:
-                num = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-            d = 1.0 + num * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + num / c
-            c = c if abs(c) > tiny else tiny
-            delta = d * c
-            h *= delta
-        if abs(delta - 1.0) < eps:
+        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        for coefficient in (even, odd):
+            d = 1.0 / clamp(1.0 + coefficient * d)
+            c = clamp(1.0 + coefficient / c)
+            h *= d * c
+        if abs(d * c - 1.0) < eps:
             break
     return h
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compiler.funnel.builder import Context, Query
+from compiler.funnel.builder import Context, NotApplicable, Query
 from compiler.funnel.dialects import quote
 from compiler.funnel.fragments import base
 
@@ -21,13 +21,13 @@ LOOKBACK_DAYS = 30
 def _state_event(ctx: Context, state_id: str) -> str:
     state = ctx.plan.state(state_id)
     if state is None or state.event is None:
-        raise ValueError(f"the PRD queries need state {state_id} marked by an event")
+        raise NotApplicable(f"the PRD queries need state {state_id} marked by an event")
     return state.event
 
 
 def _milestone_event(ctx: Context, name: str) -> str:
     if name not in ctx.plan.milestones:
-        raise ValueError(f"the PRD queries need milestone '{name}'")
+        raise NotApplicable(f"the PRD queries need milestone '{name}'")
     return ctx.plan.milestones[name].event
 
 
@@ -35,7 +35,7 @@ def _pair_rate(ctx: Context, name: str, measures: str, earlier: str, later: str)
     """Persons who fired `later` at or after their first `earlier`, over persons who fired
     `earlier`, both within the last LOOKBACK_DAYS days before as_of."""
     if earlier not in ctx.plan.events or later not in ctx.plan.events:
-        raise ValueError(f"{name}: the plan lacks {earlier} or {later}")
+        raise NotApplicable(f"{name}: the plan lacks {earlier} or {later}")
     span = ctx.dialect.days(LOOKBACK_DAYS)
     ctes = base(ctx) + [
         (

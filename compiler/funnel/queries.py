@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compiler.funnel.builder import Context, Query, union_all
+from compiler.funnel.builder import Context, NotApplicable, Query, union_all
 from compiler.funnel.dialects import quote
 from compiler.funnel.fragments import CTE, base, chain, event_states, step, within_window
 from compiler.plan.model import FunnelState, StateRule
@@ -157,6 +157,8 @@ def transition_rates(ctx: Context) -> Query:
 
 def milestones(ctx: Context) -> Query:
     """The north-star milestones: share of persons who clicked (S0) who reach each, after t_0."""
+    if not ctx.plan.milestones or not event_states(ctx):
+        raise NotApplicable("milestones need milestones and an S0 state in the plan")
     first = event_states(ctx)[0]
     aggs = [
         (
@@ -189,7 +191,7 @@ def purchase_per_click(ctx: Context) -> Query:
     by_id = {s.id: s for s in event_states(ctx)}
     missing = [s for s in PURCHASE_DECOMPOSITION if s not in by_id]
     if missing:
-        raise ValueError(f"P(purchase|click) needs states {', '.join(missing)} marked by events")
+        raise NotApplicable(f"P(purchase|click) needs states {', '.join(missing)} marked by events")
     ctes = base(ctx) + chain(ctx)
     chosen = [by_id[s] for s in PURCHASE_DECOMPOSITION]
     first, last = chosen[0], chosen[-1]

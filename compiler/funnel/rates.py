@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.funnel.builder import NotApplicable
 from compiler.funnel.intervals import Proportion
 from compiler.funnel.queries import PURCHASE_DECOMPOSITION
 from compiler.funnel.render import query_sql
@@ -110,7 +111,12 @@ def purchase_factors(plan: Plan, transitions: dict[str, Proportion]) -> list[Fac
 
 
 def _rows(con: Any, plan: Plan, name: str, window_days: int | None) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in con.execute(query_sql(plan, name, "duckdb", window_days)).fetchall()]
+    """The query's rows; none when the plan lacks what it measures."""
+    try:
+        sql = query_sql(plan, name, "duckdb", window_days)
+    except NotApplicable:
+        return []
+    return [tuple(r) for r in con.execute(sql).fetchall()]
 
 
 def _hazard_cells(rows: list[tuple[Any, ...]]) -> list[HazardCell]:
@@ -145,6 +151,6 @@ def compute(
     for days, num, den, _rate in _rows(con, plan, "credit_pack_churn", None):
         result.credit_pack[int(days)] = Proportion(int(num), int(den))
     for name in ("prd_activation_rate", "prd_aha_rate", "prd_purchase_rate", "prd_churn_30d"):
-        num, den, _rate = _rows(con, plan, name, None)[0]
-        result.prd[name.removeprefix("prd_")] = Proportion(int(num), int(den))
+        for num, den, _rate in _rows(con, plan, name, None):
+            result.prd[name.removeprefix("prd_")] = Proportion(int(num), int(den))
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from compiler.funnel import builder, churn_queries, dialects, hazard_queries, prd_queries, queries
-from compiler.funnel.builder import Context, Query
+from compiler.funnel.builder import Context, NotApplicable, Query
 from compiler.plan.model import Plan
 
 QUERIES: dict[str, Callable[[Context], Query]] = {
@@ -32,5 +32,13 @@ def query_sql(plan: Plan, name: str, dialect: str, window_days: int | None = Non
 
 
 def render_dialect(plan: Plan, dialect: str) -> dict[str, str]:
-    """{file name: SQL} for every query in one dialect, with the default (whole-range) window."""
-    return {f"{name}.sql": query_sql(plan, name, dialect) for name in QUERIES}
+    """{file name: SQL} for every query the plan supports in one dialect (whole-range window).
+
+    A query whose states, milestones or events the plan lacks is left out (NotApplicable)."""
+    files = {}
+    for name in QUERIES:
+        try:
+            files[f"{name}.sql"] = query_sql(plan, name, dialect)
+        except NotApplicable:
+            continue
+    return files
