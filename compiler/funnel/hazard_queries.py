@@ -2,8 +2,12 @@
 
 Definitions (also in the README and the query header), over persons who completed a job in the
 chain (reached S7):
-- failed_job: the person has at least one `processing_failed`.
-- slow_job: the person has a `processing_completed` with `processing_time_ms` > 120000.
+- failed_job: the person has at least one `processing_failed` at or before their first download
+  (S8; their S7 time if they never downloaded).
+- slow_job: the person has a `processing_completed` with `processing_time_ms` > 120000 at or
+  before that same time.
+  Only jobs up to the first download count: persons who stay run more jobs afterwards, so
+  counting later failures or slow jobs would tie them to *not* churning (survivorship).
 - observed: the person reached S8 (aha, first download) at least 30 days before `as_of`.
 - churned: observed, and no `processing_completed` or `return_session` (the S10 rule's events)
   in the 30 days after their S8 time.
@@ -47,12 +51,11 @@ def churn_hazard(ctx: Context) -> Query:
     d = ctx.dialect
     span = d.days(CHURN_DAYS)
     active = ", ".join(quote(e) for e in activity)
+    before = f"e.ts <= coalesce(s.t{aha}, s.t{job})"
+    slow = f"e.event = {quote(COMPLETED_EVENT)} AND e.p_{TIME_PROPERTY} > {SLOW_MS}"
     aggs = [
-        ("failures", d.count_if(f"e.event = {quote(FAILED_EVENT)}")),
-        (
-            "slow_jobs",
-            d.count_if(f"e.event = {quote(COMPLETED_EVENT)} AND e.p_{TIME_PROPERTY} > {SLOW_MS}"),
-        ),
+        ("failures", d.count_if(f"e.event = {quote(FAILED_EVENT)} AND {before}")),
+        ("slow_jobs", d.count_if(f"{slow} AND {before}")),
         (
             "returns",
             d.count_if(f"e.event IN ({active}) AND e.ts > s.t{aha} AND e.ts <= s.t{aha} + {span}"),
@@ -83,8 +86,9 @@ def churn_hazard(ctx: Context) -> Query:
     )
     return Query(
         "churn_hazard",
-        f"churn-hazard cells: persons who completed a job, by failed job (any {FAILED_EVENT}), "
-        f"slow job ({TIME_PROPERTY} > {SLOW_MS}), observed (aha at least {CHURN_DAYS} days "
+        f"churn-hazard cells: persons who completed a job, by failed job (a {FAILED_EVENT}) and "
+        f"slow job ({TIME_PROPERTY} > {SLOW_MS}) up to their first download, observed (aha at "
+        f"least {CHURN_DAYS} days "
         f"before as_of) and churned (no {', '.join(activity)} within {CHURN_DAYS} days after aha).",
         ("failed_job", "slow_job", "observed", "churned", "persons"),
         (*ctes, ("flags", flags)),

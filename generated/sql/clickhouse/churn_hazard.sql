@@ -1,6 +1,7 @@
--- churn_hazard.sql (clickhouse): churn-hazard cells: persons who completed a job, by failed job
--- (any processing_failed), slow job (processing_time_ms > 120000), observed (aha at least 30 days
--- before as_of) and churned (no return_session, processing_completed within 30 days after aha).
+-- churn_hazard.sql (clickhouse): churn-hazard cells: persons who completed a job, by failed job (a
+-- processing_failed) and slow job (processing_time_ms > 120000) up to their first download,
+-- observed (aha at least 30 days before as_of) and churned (no return_session,
+-- processing_completed within 30 days after aha).
 -- Returns: failed_job, slow_job, observed, churned, persons.
 -- Conversion window: the whole range.
 --
@@ -173,8 +174,8 @@ fh AS (
         s.person AS person,
         s.t7 AS t7,
         s.t8 AS t8,
-        countIf(e.event = 'processing_failed') AS failures,
-        countIf(e.event = 'processing_completed' AND e.p_processing_time_ms > 120000) AS slow_jobs,
+        countIf(e.event = 'processing_failed' AND e.ts <= coalesce(s.t8, s.t7)) AS failures,
+        countIf(e.event = 'processing_completed' AND e.p_processing_time_ms > 120000 AND e.ts <= coalesce(s.t8, s.t7)) AS slow_jobs,
         countIf(e.event IN ('return_session', 'processing_completed') AND e.ts > s.t8 AND e.ts <= s.t8 + INTERVAL 30 DAY) AS returns
     FROM f9 AS s
     INNER JOIN ev AS e ON e.person = s.person
