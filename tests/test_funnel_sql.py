@@ -219,3 +219,20 @@ def test_a_plan_without_the_full_funnel_renders_what_it_supports(minimal_plan, t
         "S1|S0": (1, 2)
     }
     assert result.milestones == {} and result.hazard_cells == []
+
+
+def test_hazard_cells_count_failures_and_slowness_up_to_the_first_download(plan, tmp_path):
+    day = 60 * 24
+    chain = [s.event for s in plan.states[:9]]  # S0 .. S8
+    rows = []
+    for who in ("early_fail", "late_fail", "slow", "stays"):
+        rows += [row(e, who, i) for i, e in enumerate(chain) if e != "processing_completed"]
+        ms = 200_000 if who == "slow" else 50_000
+        rows.append(row("processing_completed", who, 6.5, processing_time_ms=ms))
+    rows.append(row("processing_failed", "early_fail", 6.2))
+    rows.append(row("processing_failed", "late_fail", 3 * day))  # after download: not counted
+    rows.append(row("return_session", "stays", 10 * day))
+    rows.append(row("ad_click", "clock", 60 * day))
+    cells = run(plan, rows, tmp_path, "churn_hazard")
+    # (failed_job, slow_job, observed, churned, persons)
+    assert sorted(cells) == [(0, 0, 1, 0, 1), (0, 0, 1, 1, 1), (0, 1, 1, 1, 1), (1, 0, 1, 1, 1)]
