@@ -236,3 +236,17 @@ def test_hazard_cells_count_failures_and_slowness_up_to_the_first_download(plan,
     cells = run(plan, rows, tmp_path, "churn_hazard")
     # (failed_job, slow_job, observed, churned, persons)
     assert sorted(cells) == [(0, 0, 1, 0, 1), (0, 0, 1, 1, 1), (0, 1, 1, 1, 1), (1, 0, 1, 1, 1)]
+
+
+def test_monthly_subscription_churn(plan, tmp_path):
+    day = 60 * 24  # T0 is 2026-03-01 12:00
+    rows = [
+        row("subscription_started", "a", 0, subscription_id="sub_a"),
+        row("subscription_canceled", "a", 40 * day, subscription_id="sub_a"),  # April
+        row("subscription_started", "b", 5 * day, subscription_id="sub_b"),  # never canceled
+        row("subscription_started", "c", 35 * day, subscription_id="sub_c"),  # April
+        row("subscription_canceled", "c", 65 * day, subscription_id="sub_c"),  # May
+        row("subscription_canceled", "x", 36 * day, subscription_id="sub_unknown"),  # no start
+    ]
+    got = run(plan, rows, tmp_path, "subscription_churn_monthly")
+    assert got == [("2026-03", 0, 0, None), ("2026-04", 1, 2, 0.5), ("2026-05", 1, 2, 0.5)]

@@ -42,24 +42,18 @@ def _activity_events(ctx: Context) -> tuple[str, ...]:
 def subscription_churn_monthly(ctx: Context) -> Query:
     _require(ctx, SUBSCRIPTION_STARTED, SUBSCRIPTION_CANCELED)
     d = ctx.dialect
+    # One pass, no LEFT JOIN: HogQL may run without join_use_nulls, where a missing
+    # cancellation would read as 1970-01-01 instead of NULL.
+    both = f"({quote(SUBSCRIPTION_STARTED)}, {quote(SUBSCRIPTION_CANCELED)})"
     ctes = base(ctx, ("subscription_id",)) + [
         (
-            "started",
-            "SELECT p_subscription_id AS subscription_id, min(ts) AS started_at\nFROM ev\n"
-            f"WHERE event = {quote(SUBSCRIPTION_STARTED)} AND p_subscription_id IS NOT NULL\n"
-            "GROUP BY p_subscription_id",
-        ),
-        (
-            "canceled",
-            "SELECT p_subscription_id AS subscription_id, min(ts) AS canceled_at\nFROM ev\n"
-            f"WHERE event = {quote(SUBSCRIPTION_CANCELED)} AND p_subscription_id IS NOT NULL\n"
-            "GROUP BY p_subscription_id",
-        ),
-        (
             "subscriptions",
-            "SELECT s.subscription_id AS subscription_id, s.started_at AS started_at, "
-            "c.canceled_at AS canceled_at\n"
-            "FROM started AS s\nLEFT JOIN canceled AS c ON c.subscription_id = s.subscription_id",
+            "SELECT\n"
+            "    p_subscription_id AS subscription_id,\n"
+            f"    {d.min_if('ts', f'event = {quote(SUBSCRIPTION_STARTED)}')} AS started_at,\n"
+            f"    {d.min_if('ts', f'event = {quote(SUBSCRIPTION_CANCELED)}')} AS canceled_at\n"
+            f"FROM ev\nWHERE event IN {both} AND p_subscription_id IS NOT NULL\n"
+            "GROUP BY p_subscription_id",
         ),
         ("months", f"SELECT DISTINCT {d.month_start('ts')} AS month_start\nFROM ev"),
     ]
@@ -72,7 +66,7 @@ def subscription_churn_monthly(ctx: Context) -> Query:
         f"    {d.month_label('m.month_start')} AS month,\n"
         f"    {d.count_if(f'{active} AND {canceled}')} AS numerator,\n"
         f"    {d.count_if(active)} AS denominator,\n"
-        f"    {d.count_if(f'{active} AND {canceled}')} / nullif({d.count_if(active)}, 0) AS rate\n"
+        f"    {d.count_if(f'{active} AND {canceled}')} / {d.nullif(d.count_if(active), '0')} AS rate\n"
         "FROM months AS m\nCROSS JOIN subscriptions AS s\n"
         "GROUP BY m.month_start\nORDER BY m.month_start"
     )
@@ -117,7 +111,7 @@ def credit_pack_churn(ctx: Context) -> Query:
             "FROM activity AS a\nCROSS JOIN bounds AS b"
         )
     body = (
-        "SELECT days, numerator, denominator, numerator / nullif(denominator, 0) AS rate\n"
+        f"SELECT days, numerator, denominator, numerator / {d.nullif('denominator', '0')} AS rate\n"
         f"FROM (\n{union_all(selects)}\n) AS windows\nORDER BY days"
     )
     return Query(

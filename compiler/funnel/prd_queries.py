@@ -51,7 +51,7 @@ def _pair_rate(ctx: Context, name: str, measures: str, earlier: str, later: str)
     ]
     body = (
         "SELECT n.persons AS numerator, d.persons AS denominator,\n"
-        "    n.persons / nullif(d.persons, 0) AS rate\n"
+        f"    n.persons / {ctx.dialect.nullif('d.persons', '0')} AS rate\n"
         "FROM (SELECT count(*) AS persons FROM later) AS n\n"
         "CROSS JOIN (SELECT count(*) AS persons FROM earlier) AS d"
     )
@@ -109,7 +109,7 @@ def prd_churn_30d(ctx: Context) -> Query:
     churned = count_if(f"j.last_job_at < b.as_of - {span}")
     body = (
         f"SELECT {churned} AS numerator, count(*) AS denominator,\n"
-        f"    {churned} / nullif(count(*), 0) AS rate\n"
+        f"    {churned} / {ctx.dialect.nullif('count(*)', '0')} AS rate\n"
         "FROM jobs AS j\nCROSS JOIN bounds AS b\n"
         f"WHERE j.first_job_at < b.as_of - {span}"
     )

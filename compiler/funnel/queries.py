@@ -67,7 +67,7 @@ def rate_rows(
         f"SELECT\n{labels}"
         f"    {pick('num_state')} AS numerator,\n"
         f"    {pick('den_state')} AS denominator,\n"
-        f"    {pick('num_state')} / nullif({pick('den_state')}, 0) AS rate\n"
+        f"    {pick('num_state')} / {d.nullif(pick('den_state'), '0')} AS rate\n"
         "FROM pairs AS p\nCROSS JOIN totals AS t\nORDER BY p.step"
     )
     return [("totals", totals), ("pairs", pairs)], body

@@ -58,7 +58,7 @@ activity AS (
     WHERE e.event IN ('return_session', 'processing_completed', 'purchase_completed', 'topup_purchased') AND e.ts >= k.first_pack_at
     GROUP BY k.person, k.first_pack_at
 )
-SELECT days, numerator, denominator, numerator / nullif(denominator, 0) AS rate
+SELECT days, numerator, denominator, numerator / nullIf(denominator, 0) AS rate
 FROM (
 SELECT 30 AS days, countIf(a.first_pack_at <= b.as_of - INTERVAL 30 DAY AND a.last_at <= b.as_of - INTERVAL 30 DAY) AS numerator, countIf(a.first_pack_at <= b.as_of - INTERVAL 30 DAY) AS denominator
 FROM activity AS a

@@ -85,7 +85,7 @@ SELECT
     p.milestone AS milestone,
     CASE p.num_state WHEN 'S0' THEN t.n_s0 WHEN 'activated' THEN t.n_activated WHEN 'first_value' THEN t.n_first_value WHEN 'aha' THEN t.n_aha WHEN 'monetized' THEN t.n_monetized END AS numerator,
     CASE p.den_state WHEN 'S0' THEN t.n_s0 WHEN 'activated' THEN t.n_activated WHEN 'first_value' THEN t.n_first_value WHEN 'aha' THEN t.n_aha WHEN 'monetized' THEN t.n_monetized END AS denominator,
-    CASE p.num_state WHEN 'S0' THEN t.n_s0 WHEN 'activated' THEN t.n_activated WHEN 'first_value' THEN t.n_first_value WHEN 'aha' THEN t.n_aha WHEN 'monetized' THEN t.n_monetized END / nullif(CASE p.den_state WHEN 'S0' THEN t.n_s0 WHEN 'activated' THEN t.n_activated WHEN 'first_value' THEN t.n_first_value WHEN 'aha' THEN t.n_aha WHEN 'monetized' THEN t.n_monetized END, 0) AS rate
+    CASE p.num_state WHEN 'S0' THEN t.n_s0 WHEN 'activated' THEN t.n_activated WHEN 'first_value' THEN t.n_first_value WHEN 'aha' THEN t.n_aha WHEN 'monetized' THEN t.n_monetized END / nullIf(CASE p.den_state WHEN 'S0' THEN t.n_s0 WHEN 'activated' THEN t.n_activated WHEN 'first_value' THEN t.n_first_value WHEN 'aha' THEN t.n_aha WHEN 'monetized' THEN t.n_monetized END, 0) AS rate
 FROM pairs AS p
 CROSS JOIN totals AS t
 ORDER BY p.step

@@ -59,7 +59,7 @@ later AS (
     GROUP BY a.person
 )
 SELECT n.persons AS numerator, d.persons AS denominator,
-    n.persons / nullif(d.persons, 0) AS rate
+    n.persons / nullIf(d.persons, 0) AS rate
 FROM (SELECT count(*) AS persons FROM later) AS n
 CROSS JOIN (SELECT count(*) AS persons FROM earlier) AS d
 SETTINGS join_use_nulls = 1

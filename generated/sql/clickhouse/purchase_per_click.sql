@@ -199,7 +199,7 @@ SELECT
     p.transition AS transition,
     CASE p.num_state WHEN 'S0' THEN t.n_s0 WHEN 'S1' THEN t.n_s1 WHEN 'S2' THEN t.n_s2 WHEN 'S3' THEN t.n_s3 WHEN 'S4' THEN t.n_s4 WHEN 'S8' THEN t.n_s8 WHEN 'S9' THEN t.n_s9 END AS numerator,
     CASE p.den_state WHEN 'S0' THEN t.n_s0 WHEN 'S1' THEN t.n_s1 WHEN 'S2' THEN t.n_s2 WHEN 'S3' THEN t.n_s3 WHEN 'S4' THEN t.n_s4 WHEN 'S8' THEN t.n_s8 WHEN 'S9' THEN t.n_s9 END AS denominator,
-    CASE p.num_state WHEN 'S0' THEN t.n_s0 WHEN 'S1' THEN t.n_s1 WHEN 'S2' THEN t.n_s2 WHEN 'S3' THEN t.n_s3 WHEN 'S4' THEN t.n_s4 WHEN 'S8' THEN t.n_s8 WHEN 'S9' THEN t.n_s9 END / nullif(CASE p.den_state WHEN 'S0' THEN t.n_s0 WHEN 'S1' THEN t.n_s1 WHEN 'S2' THEN t.n_s2 WHEN 'S3' THEN t.n_s3 WHEN 'S4' THEN t.n_s4 WHEN 'S8' THEN t.n_s8 WHEN 'S9' THEN t.n_s9 END, 0) AS rate
+    CASE p.num_state WHEN 'S0' THEN t.n_s0 WHEN 'S1' THEN t.n_s1 WHEN 'S2' THEN t.n_s2 WHEN 'S3' THEN t.n_s3 WHEN 'S4' THEN t.n_s4 WHEN 'S8' THEN t.n_s8 WHEN 'S9' THEN t.n_s9 END / nullIf(CASE p.den_state WHEN 'S0' THEN t.n_s0 WHEN 'S1' THEN t.n_s1 WHEN 'S2' THEN t.n_s2 WHEN 'S3' THEN t.n_s3 WHEN 'S4' THEN t.n_s4 WHEN 'S8' THEN t.n_s8 WHEN 'S9' THEN t.n_s9 END, 0) AS rate
 FROM pairs AS p
 CROSS JOIN totals AS t
 ORDER BY p.step

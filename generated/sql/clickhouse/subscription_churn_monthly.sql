@@ -45,22 +45,14 @@ bounds AS (
     SELECT max(timestamp) AS as_of
     FROM events
 ),
-started AS (
-    SELECT p_subscription_id AS subscription_id, min(ts) AS started_at
-    FROM ev
-    WHERE event = 'subscription_started' AND p_subscription_id IS NOT NULL
-    GROUP BY p_subscription_id
-),
-canceled AS (
-    SELECT p_subscription_id AS subscription_id, min(ts) AS canceled_at
-    FROM ev
-    WHERE event = 'subscription_canceled' AND p_subscription_id IS NOT NULL
-    GROUP BY p_subscription_id
-),
 subscriptions AS (
-    SELECT s.subscription_id AS subscription_id, s.started_at AS started_at, c.canceled_at AS canceled_at
-    FROM started AS s
-    LEFT JOIN canceled AS c ON c.subscription_id = s.subscription_id
+    SELECT
+        p_subscription_id AS subscription_id,
+        minOrNullIf(ts, event = 'subscription_started') AS started_at,
+        minOrNullIf(ts, event = 'subscription_canceled') AS canceled_at
+    FROM ev
+    WHERE event IN ('subscription_started', 'subscription_canceled') AND p_subscription_id IS NOT NULL
+    GROUP BY p_subscription_id
 ),
 months AS (
     SELECT DISTINCT toStartOfMonth(ts) AS month_start
@@ -70,7 +62,7 @@ SELECT
     formatDateTime(m.month_start, '%Y-%m') AS month,
     countIf(s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start) AND s.canceled_at < m.month_start + INTERVAL 1 MONTH) AS numerator,
     countIf(s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start)) AS denominator,
-    countIf(s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start) AND s.canceled_at < m.month_start + INTERVAL 1 MONTH) / nullif(countIf(s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start)), 0) AS rate
+    countIf(s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start) AND s.canceled_at < m.month_start + INTERVAL 1 MONTH) / nullIf(countIf(s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start)), 0) AS rate
 FROM months AS m
 CROSS JOIN subscriptions AS s
 GROUP BY m.month_start

@@ -45,22 +45,14 @@ bounds AS MATERIALIZED (
     SELECT max(timezone('UTC', timestamp)) AS as_of
     FROM events
 ),
-started AS MATERIALIZED (
-    SELECT p_subscription_id AS subscription_id, min(ts) AS started_at
-    FROM ev
-    WHERE event = 'subscription_started' AND p_subscription_id IS NOT NULL
-    GROUP BY p_subscription_id
-),
-canceled AS MATERIALIZED (
-    SELECT p_subscription_id AS subscription_id, min(ts) AS canceled_at
-    FROM ev
-    WHERE event = 'subscription_canceled' AND p_subscription_id IS NOT NULL
-    GROUP BY p_subscription_id
-),
 subscriptions AS MATERIALIZED (
-    SELECT s.subscription_id AS subscription_id, s.started_at AS started_at, c.canceled_at AS canceled_at
-    FROM started AS s
-    LEFT JOIN canceled AS c ON c.subscription_id = s.subscription_id
+    SELECT
+        p_subscription_id AS subscription_id,
+        min(ts) FILTER (WHERE event = 'subscription_started') AS started_at,
+        min(ts) FILTER (WHERE event = 'subscription_canceled') AS canceled_at
+    FROM ev
+    WHERE event IN ('subscription_started', 'subscription_canceled') AND p_subscription_id IS NOT NULL
+    GROUP BY p_subscription_id
 ),
 months AS MATERIALIZED (
     SELECT DISTINCT date_trunc('month', ts) AS month_start

@@ -35,6 +35,6 @@ later AS (
     GROUP BY a.person
 )
 SELECT n.persons AS numerator, d.persons AS denominator,
-    n.persons / nullif(d.persons, 0) AS rate
+    n.persons / nullIf(d.persons, 0) AS rate
 FROM (SELECT count(*) AS persons FROM later) AS n
 CROSS JOIN (SELECT count(*) AS persons FROM earlier) AS d

@@ -28,7 +28,7 @@ jobs AS (
     GROUP BY person
 )
 SELECT countIf(j.last_job_at < b.as_of - INTERVAL 30 DAY) AS numerator, count(*) AS denominator,
-    countIf(j.last_job_at < b.as_of - INTERVAL 30 DAY) / nullif(count(*), 0) AS rate
+    countIf(j.last_job_at < b.as_of - INTERVAL 30 DAY) / nullIf(count(*), 0) AS rate
 FROM jobs AS j
 CROSS JOIN bounds AS b
 WHERE j.first_job_at < b.as_of - INTERVAL 30 DAY
