@@ -29,8 +29,14 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -c "import pytest, hypothesis, black, mypy"
 	touch $@
 
+# funnel: PostHog's own HogQL parser (npm, WebAssembly) parses generated/sql/hogql in the tests.
+tests/hogql/node_modules/.installed: tests/hogql/package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	cd tests/hogql && npm ci --silent --no-audit --no-fund
+	touch $@
+
 install: $(VENV)/.installed
-dev: $(VENV)/.dev-installed
+dev: $(VENV)/.dev-installed tests/hogql/node_modules/.installed
 
 # --- codegen for app teams (issue 3): npm packages the tests use -------------------------------
 # TypeScript (tsc --strict on generated/typescript) and the real posthog-node, posthog-js and

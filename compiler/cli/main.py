@@ -7,12 +7,14 @@ import click
 from compiler import __version__
 from compiler.cli.build import build
 from compiler.cli.docs import docs
+from compiler.cli.fit import fit
 from compiler.cli.lint import lint
 from compiler.cli.preview import preview_command
+from compiler.cli.rates import rates
 from compiler.cli.simulate import simulate
 from compiler.cli.synth import synth
 
-COMMANDS = (lint, build, docs, preview_command, simulate, synth)
+COMMANDS = (lint, build, docs, preview_command, rates, fit, simulate, synth)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

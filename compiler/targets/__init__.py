@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from types import ModuleType
 
 from compiler.plan.model import Plan
-from compiler.targets import docs, jsonschema, python, typescript
+from compiler.targets import docs, jsonschema, python, sql, typescript
 from compiler.targets import simulation as simulation_target
 
 
@@ -31,7 +31,7 @@ def _target(module: ModuleType) -> Target:
 
 TARGETS: dict[str, Target] = {
     t.name: t
-    for t in map(_target, (jsonschema, python, typescript, simulation_target, docs))
+    for t in map(_target, (jsonschema, python, typescript, sql, simulation_target, docs))
 }
 
 

@@ -1,0 +1,151 @@
+"""Read PostHog exports (every format) into one DuckDB view, `events`, in PostHog's shape.
+
+`open_events(con, inputs)` takes files, globs, directories, manifests or `-` (stdin),
+auto-detects each file's format and creates the temp view `events`:
+
+    uuid VARCHAR, event VARCHAR, distinct_id VARCHAR, timestamp TIMESTAMPTZ (UTC),
+    person_id VARCHAR (NULL when absent), properties VARCHAR (a JSON object as text),
+    _file VARCHAR, _row BIGINT (1-based line or row in its file)
+
+The plan's envelope fields (source, environment, user_id, experiment_variant) sit inside
+`properties` and the session id as `$session_id`, as PostHog stores them; canonical §10 rows are
+moved into that shape. Rows that cannot be used are counted in the returned `ExportReport`
+(never dropped silently), with file:line examples, and each file says whether it was read fully.
+The connection's TimeZone is set to UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from compiler.exports import load
+from compiler.exports.detect import Prepared, prepare
+from compiler.exports.report import WRONG_HEADER, BadRow, ExportFile, ExportReport
+from compiler.exports.sources import Source, expand
+
+__all__ = ["BadRow", "ExportFile", "ExportReport", "open_events"]
+
+
+def _api_to_jsonl(path: Path, workdir: Path) -> Path:
+    """An events API page as JSON Lines, one result per line, in order."""
+    with path.open("rb") as handle:
+        document = json.load(handle)
+    target = workdir / f"{len(list(workdir.iterdir()))}.api.jsonl"
+    with target.open("w", encoding="utf-8") as out:
+        for result in document.get("results", []):
+            out.write(json.dumps(result, separators=(",", ":")) + "\n")
+    return target
+
+
+def _read_one(con: duckdb.DuckDBPyConnection, source: Source, workdir: Path, n: int) -> ExportFile:
+    if source.missing_reason is not None:
+        return ExportFile(source.name, "missing", complete=False, notes=[source.missing_reason])
+    try:
+        prepared = prepare(source.path, source.name, workdir)
+    except OSError as exc:
+        return ExportFile(source.name, "missing", complete=False, notes=[exc.strerror or str(exc)])
+    info = ExportFile(source.name, prepared.format, prepared.compression)
+    if prepared.partial_note:
+        info.complete = False
+        info.notes.append(prepared.partial_note)
+    try:
+        _dispatch(con, prepared, source.name, workdir, f"_trackplan_rejects_{n}", info)
+    except (duckdb.Error, ValueError, OSError) as exc:
+        info.complete = False
+        info.notes.append(f"could not read as {info.format}: {str(exc).splitlines()[0]}")
+    return info
+
+
+def _dispatch(
+    con: duckdb.DuckDBPyConnection,
+    prepared: Prepared,
+    name: str,
+    workdir: Path,
+    rejects: str,
+    info: ExportFile,
+) -> None:
+    path = str(prepared.path)
+    if prepared.format == "empty":
+        info.notes.append("empty file: no rows")
+    elif prepared.format == "parquet":
+        info.format = "posthog-parquet"
+        load.insert_parquet(con, path, name)
+    elif prepared.format == "csv":
+        _read_csv(con, path, name, rejects, info)
+    elif prepared.format == "events-api":
+        api = _api_to_jsonl(prepared.path, workdir)
+        load.insert_jsonl(con, str(api), name, None, rejects)
+    else:
+        info.format = "posthog-jsonl"
+        load.insert_jsonl(con, path, name, prepared.codec, rejects)
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: str, name: str, rejects: str, info: ExportFile
+) -> None:
+    info.format, info.typed = "posthog-csv", False
+    columns = load.csv_columns(con, path)
+    if load.csv_has_events_header(columns):
+        load.insert_csv(con, path, name, columns, rejects)
+        return
+    rows = load.count_csv_rows(con, path)
+    info.complete = False
+    shown = ", ".join(columns[:6]) + (", ..." if len(columns) > 6 else "")
+    info.notes.append(
+        f"{WRONG_HEADER} (expected *.uuid, *.event, *.distinct_id, *.properties.<key>, "
+        f"*.timestamp; found {shown}): its {rows} row(s) count as unparseable"
+    )
+    con.execute(
+        f"INSERT INTO {load.ROWS_TABLE} (_file, _row, _reason) "
+        "SELECT ?, range + 2, ? FROM range(?)",
+        [name, WRONG_HEADER, rows],
+    )
+
+
+def _tally(con: duckdb.DuckDBPyConnection, report: ExportReport) -> None:
+    counts = {
+        str(f): (int(total), int(failed))
+        for f, total, failed in con.execute(
+            f"SELECT _file, count(*), count(_reason) FROM {load.ROWS_TABLE} GROUP BY _file"
+        ).fetchall()
+    }
+    for info in report.files:
+        info.rows, info.unparseable = counts.get(info.path, (0, 0))
+        if info.unparseable:
+            info.notes.append(f"{info.unparseable} of {info.rows} row(s) unparseable")
+    report.reasons = {
+        str(r): int(n)
+        for r, n in con.execute(
+            f"SELECT _reason, count(*) FROM {load.ROWS_TABLE} WHERE _reason IS NOT NULL "
+            "GROUP BY _reason ORDER BY _reason"
+        ).fetchall()
+    }
+    report.examples = [
+        BadRow(str(f), int(line), str(reason))
+        for f, line, reason in con.execute(
+            f"SELECT _file, _row, _reason FROM {load.ROWS_TABLE} WHERE _reason IS NOT NULL "
+            "ORDER BY _file, _row LIMIT 20"
+        ).fetchall()
+    ]
+
+
+def open_events(con: duckdb.DuckDBPyConnection, inputs: Sequence[str]) -> ExportReport:
+    """Read every input into the temp view `events`; return what was read and what was not."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(load.CREATE_ROWS)
+    report = ExportReport()
+    workdir = Path(tempfile.mkdtemp(prefix="trackplan-export-"))
+    try:
+        for n, source in enumerate(expand(inputs, workdir)):
+            report.files.append(_read_one(con, source, workdir, n))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    con.execute(load.EVENTS_VIEW)
+    _tally(con, report)
+    return report

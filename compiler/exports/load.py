@@ -1,0 +1,258 @@
+"""Each export format into one DuckDB table of rows, PostHog-shaped, bad rows kept and counted.
+
+Every reader is one INSERT ... SELECT over a DuckDB native reader, so no row passes through
+Python. JSON Lines are read as raw lines (`read_csv` with one column and no quoting), numbered
+with a streaming `row_number()`, then validated with `json_valid`/`json_type`: a line that is
+not JSON, not an object or has no event name is kept as a row with a `_reason`. Lines DuckDB
+rejects outright (invalid UTF-8, a stray control byte) come from its rejects table, with their
+line numbers, and the numbering of the lines after them is corrected.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from compiler.exports import report as bad
+
+ROWS_TABLE = "_trackplan_export_rows"
+MAX_LINE = 64 * 1024 * 1024
+BLANK = "_blank"  # blank lines keep their place while lines are numbered, then go
+
+CREATE_ROWS = f"""
+CREATE OR REPLACE TEMP TABLE {ROWS_TABLE} (
+    uuid VARCHAR, event VARCHAR, distinct_id VARCHAR, timestamp TIMESTAMPTZ,
+    person_id VARCHAR, properties VARCHAR, _file VARCHAR, _row BIGINT, _reason VARCHAR
+)
+"""
+
+EVENTS_VIEW = f"""
+CREATE OR REPLACE TEMP VIEW events AS
+SELECT uuid, event, distinct_id, timestamp, person_id, properties, _file, _row
+FROM {ROWS_TABLE} WHERE _reason IS NULL
+"""
+
+# Top-level fields of the canonical §10 shape that PostHog keeps inside properties.
+CANONICAL_TOP = (
+    ("source", "source"),
+    ("environment", "environment"),
+    ("user_id", "user_id"),
+    ("experiment_variant", "experiment_variant"),
+    ("session_id", "$session_id"),
+)
+_PATHS = ["uuid", "id", "event", "distinct_id", "timestamp", "person_id", "properties"]
+_PATHS += [top for top, _ in CANONICAL_TOP]
+
+REJECT_REASONS = {
+    "INVALID ENCODING": bad.INVALID_UTF8,
+    "INVALID UNICODE": bad.INVALID_UTF8,
+    "TOO MANY COLUMNS": bad.BAD_FIELDS,
+    "MISSING COLUMNS": bad.BAD_FIELDS,
+    "LINE SIZE OVER MAXIMUM": "line too long",
+}
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lines_reader(path: str, compression: str | None, rejects: str) -> str:
+    return (
+        f"read_csv({sql_text(path)}, columns={{'line': 'VARCHAR'}}, header=false, "
+        "delim=chr(1), quote='', escape='', auto_detect=false, new_line='\\n', "
+        f"compression={sql_text(compression or 'none')}, max_line_size={MAX_LINE}, "
+        f"ignore_errors=true, store_rejects=true, rejects_table={sql_text(rejects + '_e')}, "
+        f"rejects_scan={sql_text(rejects + '_s')})"
+    )
+
+
+def _canonical_properties() -> str:
+    """Properties with the canonical top-level envelope fields moved inside (PostHog shape)."""
+    tops = [f"j[{8 + i}]" for i in range(len(CANONICAL_TOP))]
+    pieces = ", ".join(
+        f"CASE WHEN {top} IS NOT NULL THEN '\"{inner}\":' || {top}::VARCHAR END"
+        for top, (_, inner) in zip(tops, CANONICAL_TOP, strict=True)
+    )
+    props = "coalesce(props, '{}')"
+    return f"""CASE
+        WHEN NOT canonical THEN {props}
+        WHEN {props} = '{{}}' THEN '{{' || concat_ws(',', {pieces}) || '}}'
+        ELSE '{{' || concat_ws(',', {pieces}) || ',' || substr({props}, 2) END"""
+
+
+def insert_jsonl(
+    con: duckdb.DuckDBPyConnection, path: str, name: str, compression: str | None, rejects: str
+) -> None:
+    """JSON Lines in the batch-export, canonical §10 or events-API-row shape.
+
+    No window function here: `row_number()` would make the scan single-threaded. Rows go into
+    the table in file order (DuckDB preserves insertion order), blank lines included, so the
+    line number is the rowid offset within the file; blank lines are dropped afterwards.
+    """
+    paths = "[" + ", ".join(sql_text(f"$.{p}") for p in _PATHS) + "]"
+    first = _next_rowid(con)
+    con.execute(f"""
+    INSERT INTO {ROWS_TABLE}
+    WITH parts AS (
+        SELECT line, CASE
+            WHEN line IS NULL OR trim(line, ' \r\t') = '' THEN '{BLANK}'
+            WHEN NOT json_valid(line) THEN {sql_text(bad.INVALID_JSON)}
+            WHEN left(ltrim(line, ' \t'), 1) <> '{{' THEN {sql_text(bad.NOT_AN_OBJECT)} END
+            AS _reason
+        FROM {_lines_reader(path, compression, rejects)}
+    ), values AS (
+        SELECT _reason, json_extract(CASE WHEN _reason IS NULL THEN line END, {paths}) AS j
+        FROM parts
+    ), shaped AS (
+        SELECT _reason, j, j[7]::VARCHAR AS props, json_type(j[7]) AS props_type,
+            coalesce({", ".join(f"j[{8 + i}]" for i in range(len(CANONICAL_TOP)))}) IS NOT NULL
+            AS canonical
+        FROM values
+    )
+    SELECT
+        coalesce(j[1], j[2]) ->> '$',
+        CASE WHEN json_type(j[3]) = 'VARCHAR' THEN j[3] ->> '$' END,
+        coalesce(j[4] ->> '$', json_extract_string(j[7], '$.distinct_id')),
+        try_cast(j[5] ->> '$' AS TIMESTAMPTZ),
+        j[6] ->> '$',
+        CASE WHEN _reason IS NULL AND coalesce(props_type, 'OBJECT') = 'OBJECT'
+             THEN {_canonical_properties()} END,
+        {sql_text(name)}, NULL,
+        coalesce(_reason,
+            CASE WHEN json_type(j[3]) IS DISTINCT FROM 'VARCHAR' OR j[3] ->> '$' = ''
+                 THEN {sql_text(bad.NO_EVENT)}
+                 WHEN coalesce(props_type, 'OBJECT') <> 'OBJECT'
+                 THEN {sql_text('properties ' + bad.NOT_AN_OBJECT.lower())} END)
+    FROM shaped
+    """)
+    con.execute(f"UPDATE {ROWS_TABLE} SET _row = rowid - {first} + 1 WHERE rowid >= {first}")
+    _add_rejects(con, name, rejects)
+    con.execute(f"DELETE FROM {ROWS_TABLE} WHERE _reason = '{BLANK}'")
+
+
+def _next_rowid(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {ROWS_TABLE}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _add_rejects(con: duckdb.DuckDBPyConnection, name: str, rejects: str) -> None:
+    rows = con.execute(
+        f"SELECT DISTINCT line, error_type FROM {rejects}_e ORDER BY line"
+    ).fetchall()
+    if rows:
+        # The k-th accepted line sits after every rejected line l_i with l_i - i < k.
+        shifts = "[" + ", ".join(str(line - i) for i, (line, _) in enumerate(rows, 1)) + "]"
+        con.execute(
+            f"UPDATE {ROWS_TABLE} SET _row = _row + len(list_filter({shifts}, lambda t: t < _row)) "
+            f"WHERE _file = ?",
+            [name],
+        )
+        con.executemany(
+            f"INSERT INTO {ROWS_TABLE} (_file, _row, _reason) VALUES (?, ?, ?)",
+            [[name, line, REJECT_REASONS.get(str(kind), str(kind).lower())] for line, kind in rows],
+        )
+    con.execute(f"DROP TABLE IF EXISTS {rejects}_e; DROP TABLE IF EXISTS {rejects}_s")
+
+
+def csv_columns(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
+    described = con.execute(
+        f"DESCRIBE SELECT * FROM read_csv({sql_text(path)}, header=true, all_varchar=true, "
+        "delim=',', quote='\"', escape='\"', sample_size=1)"
+    ).fetchall()
+    return [str(row[0]) for row in described]
+
+
+def _csv_column(columns: list[str], *names: str) -> str:
+    for name in names:
+        for prefix in ("*.", ""):
+            if prefix + name in columns:
+                return ident(prefix + name)
+    return "NULL"
+
+
+def csv_has_events_header(columns: list[str]) -> bool:
+    return any(c in columns for c in ("*.event", "event")) and any(
+        c in columns for c in ("*.distinct_id", "distinct_id", "*.uuid", "uuid", "id")
+    )
+
+
+def _csv_properties(columns: list[str]) -> str:
+    keys: dict[str, str] = {}
+    for column in columns:
+        for prefix in ("*.properties.", "properties."):
+            if column.startswith(prefix):
+                keys.setdefault(column[len(prefix) :], column)
+    if not keys:
+        return "'{}'"
+    pieces = ", ".join(
+        f"CASE WHEN {ident(col)} <> '' THEN to_json({sql_text(key)}) || ':' || to_json({ident(col)}) END"
+        for key, col in sorted(keys.items())
+    )
+    return f"'{{' || concat_ws(',', {pieces}) || '}}'"
+
+
+def insert_csv(
+    con: duckdb.DuckDBPyConnection, path: str, name: str, columns: list[str], rejects: str
+) -> None:
+    """PostHog's UI events CSV: every value is text; `*.properties.<key>` columns."""
+    reader = (
+        f"read_csv({sql_text(path)}, header=true, all_varchar=true, delim=',', quote='\"', "
+        f"escape='\"', max_line_size={MAX_LINE}, ignore_errors=true, "
+        f"store_rejects=true, rejects_table={sql_text(rejects + '_e')}, "
+        f"rejects_scan={sql_text(rejects + '_s')})"
+    )
+    event = _csv_column(columns, "event")
+    con.execute(f"""
+    INSERT INTO {ROWS_TABLE}
+    SELECT nullif({_csv_column(columns, 'uuid', 'id')}, ''), nullif({event}, ''),
+        nullif({_csv_column(columns, 'distinct_id')}, ''),
+        try_cast({_csv_column(columns, 'timestamp')} AS TIMESTAMPTZ),
+        nullif({_csv_column(columns, 'person_id')}, ''),
+        {_csv_properties(columns)},
+        {sql_text(name)}, row_number() OVER () + 1,
+        CASE WHEN coalesce({event}, '') = '' THEN {sql_text(bad.NO_EVENT)} END
+    FROM {reader}
+    """)
+    _add_rejects(con, name, rejects)
+
+
+def count_csv_rows(con: duckdb.DuckDBPyConnection, path: str) -> int:
+    row = con.execute(
+        f"SELECT count(*) FROM read_csv({sql_text(path)}, header=true, all_varchar=true, "
+        "delim=',', quote='\"', escape='\"', ignore_errors=true, "
+        f"max_line_size={MAX_LINE})"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def insert_parquet(con: duckdb.DuckDBPyConnection, path: str, name: str) -> None:
+    """Batch-export Parquet: properties is a JSON string; timestamp a UTC TIMESTAMP."""
+    columns = {
+        str(r[0]): str(r[1])
+        for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_text(path)})").fetchall()
+    }
+
+    def col(*names: str) -> str:
+        found = next((n for n in names if n in columns), None)
+        return f'"{found}"::VARCHAR' if found else "NULL"
+
+    props = col("properties")
+    ts = col("timestamp")
+    ts_expr = 'try_cast("timestamp" AS TIMESTAMPTZ)' if ts != "NULL" else "NULL"
+    con.execute(f"""
+    INSERT INTO {ROWS_TABLE}
+    SELECT {col('uuid', 'id')}, nullif({col('event')}, ''), {col('distinct_id')}, {ts_expr},
+        {col('person_id')},
+        CASE WHEN {props} IS NULL THEN '{{}}'
+             WHEN json_valid({props}) AND json_type({props}) = 'OBJECT' THEN {props} END,
+        {sql_text(name)}, file_row_number + 1,
+        CASE WHEN {props} IS NOT NULL AND NOT json_valid({props})
+                  THEN {sql_text(bad.INVALID_JSON + ' in properties')}
+             WHEN {props} IS NOT NULL AND json_type({props}) <> 'OBJECT'
+                  THEN {sql_text('properties ' + bad.NOT_AN_OBJECT.lower())}
+             WHEN coalesce({col('event')}, '') = '' THEN {sql_text(bad.NO_EVENT)} END
+    FROM read_parquet({sql_text(path)}, file_row_number=true)
+    """)

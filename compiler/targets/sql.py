@@ -1,0 +1,25 @@
+"""SQL target: the funnel queries for HogQL, ClickHouse and DuckDB, from one definition each.
+
+`generated/sql/<dialect>/<query>.sql`; see compiler/funnel/ for the definitions and the
+dialect registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from compiler.funnel import dialects
+from compiler.funnel.render import render_dialect
+from compiler.plan.model import Plan
+
+NAME = "sql"
+OUTPUT_DIR = "sql"
+DESCRIPTION = "Funnel SQL (transitions, milestones, purchase per click, churn) per dialect"
+
+
+def render(plan: Plan) -> dict[PurePosixPath, str]:
+    files = {}
+    for dialect in dialects.DIALECTS:
+        for name, text in render_dialect(plan, dialect).items():
+            files[PurePosixPath(OUTPUT_DIR, dialect, name)] = text
+    return dict(sorted(files.items()))
