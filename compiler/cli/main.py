@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from compiler import __version__
+from compiler.cli.audit import audit
 from compiler.cli.build import build
 from compiler.cli.lint import lint
 
-COMMANDS = (lint, build)
+COMMANDS = (lint, build, audit)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
