@@ -54,7 +54,7 @@ def _type_ok(x: str, type_col: str) -> str:
         f"WHEN 'boolean' THEN json_type({x}) = 'BOOLEAN' "
         f"WHEN 'number' THEN json_type({x}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
         f"WHEN 'integer' THEN json_type({x}) IN ('BIGINT', 'UBIGINT') OR (json_type({x}) = 'DOUBLE' "
-        f"AND CAST({x} AS DOUBLE) = floor(CAST({x} AS DOUBLE))) "
+        f"AND TRY_CAST({x} AS DOUBLE) = floor(TRY_CAST({x} AS DOUBLE))) "
         f"WHEN 'array' THEN json_type({x}) = 'ARRAY' ELSE false END)"
     )
 

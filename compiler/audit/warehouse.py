@@ -194,18 +194,104 @@ ORDER BY kind, event, property
 """
 
 
-def hogql_sql(plan: Plan, *, strict_system: bool = False) -> str:
-    """The HogQL form: PostHog's SQL editor reads `properties` as the JSON string it stores.
+HOGQL_OMITTED = (
+    *OMITTED,
+    "type_mismatch",
+    "null_violation",
+    "undocumented_property",
+    "deprecated_property",
+    "pii_leak",
+)
 
-    HogQL accepts the ClickHouse functions used here (JSONExtract*, arrayMap, countIf); values
-    PostHog keeps typed in columns are read as `properties.$session_id`-style fields where the
-    check needs no JSON type, and the time window uses HogQL interval syntax.
+
+def _prop(key: str) -> str:
+    """HogQL property access: `properties.x`, or `properties['x']` for unusual names."""
+    plain = key.lstrip("$").replace("_", "").isalnum()
+    return f"properties.{key}" if plain else f"properties[{q(key)}]"
+
+
+def _hogql_checks(rules: AuditRules, t: PlanTables) -> list[tuple[str, str, list[str], str]]:
+    """(kind, property, events, countIf condition) for what HogQL's typed access can check."""
+    out = []
+    events = sorted(rules.plan.events)
+    for k in t.keys:
+        prop = _prop(k.key)
+        required = [e.event for e in t.events if k.index in e.required]
+        if required:
+            kind = "missing_envelope_field" if k.envelope else "missing_required_property"
+            out.append((kind, k.name, required, f"{prop} IS NULL"))
+        allowed = [e.event for e in t.events if e.allowed[k.index - 1]]
+        if k.name == "source":
+            continue
+        if k.enum_text:
+            out.append(
+                (
+                    "enum_violation",
+                    k.name,
+                    allowed,
+                    f"{prop} NOT IN ({', '.join(q(v) for v in k.enum_text)})",
+                )
+            )
+        failed = []
+        if k.type in ("integer", "number"):
+            if k.minimum is not None:
+                failed.append(f"toFloat({prop}) < {k.minimum!r}")
+            if k.maximum is not None:
+                failed.append(f"toFloat({prop}) > {k.maximum!r}")
+        for pattern in (
+            rules.plan.properties[k.name].pattern if k.name in rules.plan.properties else None,
+            (
+                FORMAT_PATTERNS.get(rules.plan.properties[k.name].format or "")
+                if k.name in rules.plan.properties
+                else None
+            ),
+        ):
+            if pattern and k.type == "string":
+                failed.append(f"NOT match({prop}, {q(pattern)})")
+        if failed:
+            out.append(("constraint_violation", k.name, allowed, " OR ".join(failed)))
+    for e in t.events:
+        layers = ", ".join(q(v) for v in e.layers)
+        out.append(
+            (
+                "wrong_source",
+                "source",
+                [e.event],
+                f"properties.source IN ({', '.join(q(v) for v in t.source_enum)}) AND properties.source NOT IN ({layers})",
+            )
+        )
+    del events
+    return out
+
+
+def hogql_sql(plan: Plan, *, strict_system: bool = False) -> str:
+    """The HogQL form for PostHog's SQL editor and query API, over the last 30 days.
+
+    HogQL reads properties through typed access (`properties.x`), which cannot tell a JSON null
+    from a missing key or a string from a number, so the kinds that need JSON types are left
+    out here (the ClickHouse form has them).
     """
-    body = clickhouse_sql(plan, strict_system=strict_system)
-    body = body.replace(
-        "FROM events)", "FROM events\n        WHERE timestamp > now() - INTERVAL 30 DAY)"
+    rules = AuditRules(plan, strict_system=strict_system)
+    t = PlanTables(rules)
+    window = "timestamp > now() - INTERVAL 30 DAY"
+    known = ", ".join(q(e) for e in sorted(plan.events))
+    system = "" if strict_system else " AND NOT startsWith(event, '$')"
+    selects = [
+        f"SELECT 'unknown_event' AS kind, event, NULL AS property, "
+        f"countIf(event NOT IN ({known}){system}) AS count FROM events WHERE {window} GROUP BY event"
+    ]
+    for kind, prop, events, condition in _hogql_checks(rules, t):
+        selects.append(
+            f"SELECT {q(kind)} AS kind, event, {q(prop)} AS property, countIf({condition}) AS count "
+            f"FROM events WHERE {window} AND event IN ({', '.join(q(e) for e in events)}) GROUP BY event"
+        )
+    body = "\nUNION ALL\n".join(selects)
+    return (
+        f"-- trackplan audit (HogQL) of {plan.name} {plan.version}: rows (kind, event, property, count).\n"
+        f"-- Left out (need JSON types, several rows or the raw file): {', '.join(HOGQL_OMITTED)}.\n"
+        f"SELECT kind, event, property, sum(count) AS count FROM (\n{body}\n)\n"
+        "WHERE count > 0 GROUP BY kind, event, property ORDER BY kind, event, property\n"
     )
-    return body.replace("-- trackplan audit", "-- trackplan audit (HogQL; last 30 days)")
 
 
 def emit_sql(plan: Plan, dialect: str, *, strict_system: bool = False) -> str:
