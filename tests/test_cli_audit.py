@@ -120,3 +120,8 @@ def test_emit_sql_says_what_it_leaves_out() -> None:
     code, out, _ = run("--emit-sql", "clickhouse")
     assert code == 0 and out.startswith("-- trackplan audit")
     assert "sequence_violation" in out.splitlines()[1]
+
+
+def test_bad_memory_limit_is_exit_2() -> None:
+    code, _, err = run(SAMPLE, "--memory-limit", "lots; drop table x")
+    assert code == 2 and "--memory-limit" in err

@@ -21,7 +21,7 @@ ENGINES = {"duckdb": duck.run, "jsonschema": reference.run}
 
 def _with_details(findings: list[Finding], plan: Plan, rules: AuditRules) -> None:
     for f in findings:
-        if f.kind == "unknown_event" and f.event in plan.deprecated_events:
+        if f.kind == "unknown_event" and f.event and f.event in plan.deprecated_events:
             f.detail = f"deprecated event; send {plan.deprecated_events[f.event].replaced_by}"
         elif f.kind == "deprecated_property" and f.property:
             f.detail = f"deprecated; send {rules.deprecated[f.property]}"

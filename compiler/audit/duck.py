@@ -9,6 +9,8 @@ small aggregates turn into findings, examples and per-event counts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from compiler.audit import sequence
@@ -32,7 +34,7 @@ def lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def lst(values: tuple[object, ...] | list[object] | None, type_: str) -> str:
+def lst(values: Sequence[object] | None, type_: str) -> str:
     if values is None:
         return f"NULL::{type_}[]"
     return "[" + ", ".join(lit(v) for v in values) + f"]::{type_}[]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ class Finding:
     examples: list[str] = field(default_factory=list)
     detail: str | None = None  # e.g. the replacement of a deprecated name
 
-    @property
+    @builtins.property
     def severity(self) -> str:
         return SEVERITY[self.kind]
 

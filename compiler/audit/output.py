@@ -30,9 +30,9 @@ def to_text(result: AuditResult, *, width: int = 120) -> str:
         f"{len(result.events)} distinct events ({result.system_rows} rows of PostHog's own "
         f"$-events), engine {result.engine}"
     )
-    for f in result.files:
-        if f["status"] != "read fully" or f["notes"]:
-            console.print(f"{f['path']}: {f['status']}; {'; '.join(f['notes'])}")
+    for info in result.files:
+        if info["status"] != "read fully" or info["notes"]:
+            console.print(f"{info['path']}: {info['status']}; {'; '.join(info['notes'])}")
     table = Table(title="Findings", show_lines=False)
     for column in ("kind", "severity", "where", "count", "examples"):
         table.add_column(column, justify="right" if column == "count" else "left")

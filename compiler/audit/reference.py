@@ -109,7 +109,7 @@ class Reference:
         self, row: sequence.Row, props: dict[str, Any], uuid: str | None
     ) -> set[tuple[str, str | None]]:
         doc = self.canonical(row, props, uuid)
-        found: set[tuple[str, str]] = set()
+        found: set[tuple[str, str | None]] = set()
         for error in self.validators[row.event].iter_errors(doc):
             path = list(error.absolute_path)
             if error.validator == "required":
@@ -156,7 +156,7 @@ class Reference:
         }
 
     def key_findings(self, row: sequence.Row, props: dict[str, Any]) -> set[tuple[str, str | None]]:
-        rules, found = self.rules, set()
+        rules, found = self.rules, set[tuple[str, str | None]]()
         allowed = rules.allowed_keys(row.event)
         for key in props:
             if key in rules.deprecated:

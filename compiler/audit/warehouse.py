@@ -7,6 +7,8 @@ The plan travels inside the query as map literals (key -> rule, event -> allowed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from compiler.audit.rules import EMAIL_LIKE, FORMAT_PATTERNS, PHONE_LIKE, AuditRules
 from compiler.audit.tables import PlanTables
 from compiler.plan.model import Plan
@@ -25,7 +27,7 @@ def q(value: object) -> str:
     return f"'{text}'"
 
 
-def arr(values: list[object] | tuple[object, ...], empty: str = "String") -> str:
+def arr(values: Sequence[object], empty: str = "String") -> str:
     if not values:
         return f"CAST([], 'Array({empty})')"
     return "[" + ", ".join(q(v) for v in values) + "]"

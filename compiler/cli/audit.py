@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from contextlib import AbstractContextManager, nullcontext
@@ -20,7 +21,12 @@ from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, plan_option,
 from compiler.exports import open_events
 
 
+MEMORY_LIMIT = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
 def _connection(memory_limit: str) -> duckdb.DuckDBPyConnection:
+    if not MEMORY_LIMIT.match(memory_limit):
+        raise InputError(f"--memory-limit {memory_limit!r}: give a size such as 768MB or 2GB")
     # Rows live in DuckDB, never in Python lists; past the memory limit DuckDB spills to disk.
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{memory_limit}'")

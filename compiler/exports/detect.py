@@ -79,7 +79,7 @@ def _gunzip_prefix(path: Path, target: Path) -> int:
 
 
 def _unbrotli(path: Path, target: Path) -> str | None:
-    import brotli
+    import brotli  # type: ignore[import-untyped]
 
     decomp = brotli.Decompressor()
     with path.open("rb") as raw, target.open("wb") as out:
@@ -154,6 +154,6 @@ def prepare(path: Path, name: str, workdir: Path) -> Prepared:
         return Prepared(path, "jsonl", "zstd")
     if name.endswith(".br"):
         target = workdir / f"{len(list(workdir.iterdir()))}.plain"
-        note = _unbrotli(path, target)
-        return Prepared(target, _text_format(target, name, None), "brotli", note, native=False)
+        damage = _unbrotli(path, target)
+        return Prepared(target, _text_format(target, name, None), "brotli", damage, native=False)
     return Prepared(path, _text_format(path, name, None), None)
