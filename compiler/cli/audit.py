@@ -20,7 +20,6 @@ from compiler.audit.warehouse import emit_sql as warehouse_sql
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, plan_option, read_plan
 from compiler.exports import open_events
 
-
 MEMORY_LIMIT = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
