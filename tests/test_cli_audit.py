@@ -125,3 +125,40 @@ def test_emit_sql_says_what_it_leaves_out() -> None:
 def test_bad_memory_limit_is_exit_2() -> None:
     code, _, err = run(SAMPLE, "--memory-limit", "lots; drop table x")
     assert code == 2 and "--memory-limit" in err
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    if not shutil.which(CHROMIUM):
+        pytest.skip("chromium is not installed (Debian package chromium)")
+    report = tmp_path / "r.html"
+    run(SAMPLE, "--format", "html", "-o", str(report))
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert dom.count("<tr>") >= 30  # header rows plus categories, events, findings, files
+    assert "wrong_source" in dom and "Health by category" in dom

@@ -36,10 +36,17 @@ def to_text(result: AuditResult, *, width: int = 120) -> str:
     table = Table(title="Findings", show_lines=False)
     for column in ("kind", "severity", "where", "count", "examples"):
         table.add_column(column, justify="right" if column == "count" else "left")
+    unseen = [f.event or "" for f in result.findings if f.kind == "never_seen"]
     for f in result.findings:
+        if f.kind == "never_seen":
+            continue  # listed once below: a table row per unseen event drowns the drift
         examples = ", ".join(f.examples) + (f" ({f.detail})" if f.detail else "")
         table.add_row(f.kind, f.severity, _where(f), str(f.count), examples)
     console.print(table)
+    if unseen:
+        console.print(
+            f"never_seen (info): {len(unseen)} plan event(s) with no row: {', '.join(unseen)}"
+        )
     summary = ", ".join(f"{k} {n}" for k, n in result.summary.items()) or "no findings"
     console.print(f"Summary: {summary}")
     return buffer.getvalue()

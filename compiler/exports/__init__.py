@@ -73,6 +73,12 @@ def _dispatch(
     path = str(prepared.path)
     if prepared.format == "empty":
         info.notes.append("empty file: no rows")
+    elif prepared.format == "unsupported":
+        info.complete = False
+        info.notes.append(
+            f"{prepared.compression} compression is not supported; decompress it first "
+            "(gzip, zstd and brotli are read directly)"
+        )
     elif prepared.format == "parquet":
         info.format = "posthog-parquet"
         load.insert_parquet(con, path, name)

@@ -24,7 +24,7 @@ class Prepared:
     """A file ready for DuckDB: `path` is plain text unless `compression` names a native codec."""
 
     path: Path
-    format: str  # jsonl | events-api | parquet | csv | empty
+    format: str  # jsonl | events-api | parquet | csv | empty | unsupported
     compression: str | None  # as found on disk
     partial_note: str | None = None
     native: bool = True  # False when `path` is a decompressed copy
@@ -150,6 +150,8 @@ def prepare(path: Path, name: str, workdir: Path) -> Prepared:
         produced = _gunzip_prefix(path, target)
         note = f"gzip stream is truncated or corrupt; read the first {produced} decompressed bytes"
         return Prepared(target, _text_format(target, name, None), "gzip", note, native=False)
+    if name.endswith((".lz4", ".sz")):
+        return Prepared(path, "unsupported", name.rsplit(".", 1)[-1])
     if head == ZSTD_MAGIC:
         return Prepared(path, "jsonl", "zstd")
     if name.endswith(".br"):
