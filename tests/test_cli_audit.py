@@ -162,3 +162,10 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     dom = done.stdout
     assert dom.count("<tr>") >= 30  # header rows plus categories, events, findings, files
     assert "wrong_source" in dom and "Health by category" in dom
+
+
+def test_unreadable_file_is_exit_2_not_an_empty_clean_audit(tmp_path: Path) -> None:
+    broken = tmp_path / "part.parquet"
+    broken.write_bytes(b"PAR1 this is not a parquet file")
+    code, _, err = run(str(broken))
+    assert code == 2 and "part.parquet: could not read as posthog-parquet" in err

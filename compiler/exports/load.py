@@ -17,7 +17,7 @@ import duckdb
 from compiler.exports import report as bad
 
 ROWS_TABLE = "_trackplan_export_rows"
-MAX_LINE = 64 * 1024 * 1024
+MAX_LINE = 16 * 1024 * 1024  # PostHog caps a batch request at 20 MB; an event is far smaller
 BLANK = "_blank"  # blank lines keep their place while lines are numbered, then go
 
 CREATE_ROWS = f"""
