@@ -21,12 +21,12 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import compiler, click, yaml, jsonschema, jinja2, rich"
+	$(BIN)/python -c "import compiler, click, yaml, jsonschema, jinja2, rich, duckdb, brotli, pytz"
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import pytest, hypothesis, black, mypy"
+	$(BIN)/python -c "import pytest, hypothesis, black, mypy, chdb, sqlglot"
 	touch $@
 
 # funnel: PostHog's own HogQL parser (npm, WebAssembly) parses generated/sql/hogql in the tests.
@@ -64,6 +64,11 @@ demo: install
 	$(TRACKPLAN) build
 	$(TRACKPLAN) build --check
 	$(MAKE) --no-print-directory codegen-demo
+	# --- audit (issue 4): a sample PostHog export with deliberate drift; findings are expected,
+	# so the report is shown and its exit code 1 does not stop the demo.
+	$(TRACKPLAN) audit tests/fixtures/exports/sample_export.jsonl || [ $$? -eq 1 ]
+	$(TRACKPLAN) audit tests/fixtures/exports/sample_export.jsonl --format html -o audit-report.html || [ $$? -eq 1 ]
+	@echo "audit report: audit-report.html"
 
 test: dev node-dev
 	$(BIN)/python -m pytest -q
@@ -86,7 +91,7 @@ format: dev
 	$(BIN)/ruff check --fix compiler tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache audit-report.html
 
 goldens: dev
 	$(BIN)/python -m pytest -q --update-goldens -s tests | grep -E "golden (updated|removed)|passed|failed" || true

@@ -26,10 +26,15 @@ _FORMAT_VALUES = {
 }
 
 
+_PATTERN_VALUES = {"[A-Z]{2}": "US", "[A-Z]{3}": "USD", "[0-9]+x[0-9]+": "1920x1080", "^/": "/app"}
+
+
 def _pattern_value(prop: Property) -> str:
-    prefix = (prop.pattern or "").removeprefix("^").split("[", 1)[0].split("(", 1)[0]
-    if prop.pattern and "[0-9]+x[0-9]+" in prop.pattern:
-        return "1920x1080"
+    pattern = prop.pattern or ""
+    for fragment, value in _PATTERN_VALUES.items():
+        if fragment in pattern:
+            return value
+    prefix = pattern.removeprefix("^").split("[", 1)[0].split("(", 1)[0]
     return f"{prefix}abc123"
 
 
@@ -100,6 +105,8 @@ def posthog_row(plan: Plan, event: str, rng: random.Random, **top: Any) -> dict[
 def _templates(plan: Plan, rng: random.Random, count: int) -> list[tuple[str, str]]:
     # Events with no cross-row rule, so the generated stream has no sequence findings.
     ruled = {e for rule in plan.sequence_rules.values() for e in rule.events}
+    if plan.identity:
+        ruled.add(plan.identity.stitch_on)
     names = [
         n for n in plan.events if n not in ruled and "user_id" in plan.events[n].envelope_required
     ]

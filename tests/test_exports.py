@@ -348,3 +348,12 @@ def test_several_files_number_rows_per_file(tmp_path: Path, con) -> None:
         ("b.jsonl", 1),
         ("b.jsonl", 2),
     ]
+
+
+def test_unsupported_compression_is_reported_not_guessed(tmp_path: Path, con) -> None:
+    path = tmp_path / "part-0.jsonl.lz4"
+    path.write_bytes(b"\x04\x22\x4d\x18garbage")
+    report = open_events(con, [str(path)])
+    info = report.files[0]
+    assert info.status == "read partly" and "lz4 compression is not supported" in info.notes[0]
+    assert report.rows_total == 0 and report.errors  # nothing readable: an input error

@@ -5,16 +5,18 @@ from __future__ import annotations
 import click
 
 from compiler import __version__
+from compiler.cli.audit import audit
 from compiler.cli.build import build
 from compiler.cli.docs import docs
 from compiler.cli.fit import fit
 from compiler.cli.lint import lint
 from compiler.cli.preview import preview_command
 from compiler.cli.rates import rates
+from compiler.cli.report import report
 from compiler.cli.simulate import simulate
 from compiler.cli.synth import synth
 
-COMMANDS = (lint, build, docs, preview_command, rates, fit, simulate, synth)
+COMMANDS = (lint, build, audit, docs, preview_command, rates, fit, simulate, synth, report)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

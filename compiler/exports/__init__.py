@@ -57,7 +57,7 @@ def _read_one(con: duckdb.DuckDBPyConnection, source: Source, workdir: Path, n: 
     try:
         _dispatch(con, prepared, source.name, workdir, f"_trackplan_rejects_{n}", info)
     except (duckdb.Error, ValueError, OSError) as exc:
-        info.complete = False
+        info.complete, info.failed = False, True
         info.notes.append(f"could not read as {info.format}: {str(exc).splitlines()[0]}")
     return info
 
@@ -73,6 +73,12 @@ def _dispatch(
     path = str(prepared.path)
     if prepared.format == "empty":
         info.notes.append("empty file: no rows")
+    elif prepared.format == "unsupported":
+        info.complete, info.failed = False, True
+        info.notes.append(
+            f"{prepared.compression} compression is not supported; decompress it first "
+            "(gzip, zstd and brotli are read directly)"
+        )
     elif prepared.format == "parquet":
         info.format = "posthog-parquet"
         load.insert_parquet(con, path, name)

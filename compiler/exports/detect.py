@@ -24,7 +24,7 @@ class Prepared:
     """A file ready for DuckDB: `path` is plain text unless `compression` names a native codec."""
 
     path: Path
-    format: str  # jsonl | events-api | parquet | csv | empty
+    format: str  # jsonl | events-api | parquet | csv | empty | unsupported
     compression: str | None  # as found on disk
     partial_note: str | None = None
     native: bool = True  # False when `path` is a decompressed copy
@@ -79,7 +79,7 @@ def _gunzip_prefix(path: Path, target: Path) -> int:
 
 
 def _unbrotli(path: Path, target: Path) -> str | None:
-    import brotli
+    import brotli  # type: ignore[import-untyped]
 
     decomp = brotli.Decompressor()
     with path.open("rb") as raw, target.open("wb") as out:
@@ -150,10 +150,12 @@ def prepare(path: Path, name: str, workdir: Path) -> Prepared:
         produced = _gunzip_prefix(path, target)
         note = f"gzip stream is truncated or corrupt; read the first {produced} decompressed bytes"
         return Prepared(target, _text_format(target, name, None), "gzip", note, native=False)
+    if name.endswith((".lz4", ".sz")):
+        return Prepared(path, "unsupported", name.rsplit(".", 1)[-1])
     if head == ZSTD_MAGIC:
         return Prepared(path, "jsonl", "zstd")
     if name.endswith(".br"):
         target = workdir / f"{len(list(workdir.iterdir()))}.plain"
-        note = _unbrotli(path, target)
-        return Prepared(target, _text_format(target, name, None), "brotli", note, native=False)
+        damage = _unbrotli(path, target)
+        return Prepared(target, _text_format(target, name, None), "brotli", damage, native=False)
     return Prepared(path, _text_format(path, name, None), None)

@@ -10,12 +10,14 @@ line numbers, and the numbering of the lines after them is corrected.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from compiler.exports import report as bad
 
 ROWS_TABLE = "_trackplan_export_rows"
-MAX_LINE = 64 * 1024 * 1024
+MAX_LINE = 16 * 1024 * 1024  # PostHog caps a batch request at 20 MB; an event is far smaller
 BLANK = "_blank"  # blank lines keep their place while lines are numbered, then go
 
 CREATE_ROWS = f"""
@@ -83,30 +85,11 @@ def _canonical_properties() -> str:
         ELSE '{{' || concat_ws(',', {pieces}) || ',' || substr({props}, 2) END"""
 
 
-def insert_jsonl(
-    con: duckdb.DuckDBPyConnection, path: str, name: str, compression: str | None, rejects: str
-) -> None:
-    """JSON Lines in the batch-export, canonical §10 or events-API-row shape.
-
-    No window function here: `row_number()` would make the scan single-threaded. Rows go into
-    the table in file order (DuckDB preserves insertion order), blank lines included, so the
-    line number is the rowid offset within the file; blank lines are dropped afterwards.
-    """
-    paths = "[" + ", ".join(sql_text(f"$.{p}") for p in _PATHS) + "]"
-    first = _next_rowid(con)
-    con.execute(f"""
+def _shaped_insert(values_ctes: str, name: str) -> str:
+    """INSERT the rows of CTE `values(_reason, j)`, j being the JSON values of _PATHS."""
+    return f"""
     INSERT INTO {ROWS_TABLE}
-    WITH parts AS (
-        SELECT line, CASE
-            WHEN line IS NULL OR trim(line, ' \r\t') = '' THEN '{BLANK}'
-            WHEN NOT json_valid(line) THEN {sql_text(bad.INVALID_JSON)}
-            WHEN left(ltrim(line, ' \t'), 1) <> '{{' THEN {sql_text(bad.NOT_AN_OBJECT)} END
-            AS _reason
-        FROM {_lines_reader(path, compression, rejects)}
-    ), values AS (
-        SELECT _reason, json_extract(CASE WHEN _reason IS NULL THEN line END, {paths}) AS j
-        FROM parts
-    ), shaped AS (
+    WITH {values_ctes}, shaped AS (
         SELECT _reason, j, j[7]::VARCHAR AS props, json_type(j[7]) AS props_type,
             coalesce({", ".join(f"j[{8 + i}]" for i in range(len(CANONICAL_TOP)))}) IS NOT NULL
             AS canonical
@@ -127,7 +110,84 @@ def insert_jsonl(
                  WHEN coalesce(props_type, 'OBJECT') <> 'OBJECT'
                  THEN {sql_text('properties ' + bad.NOT_AN_OBJECT.lower())} END)
     FROM shaped
-    """)
+    """
+
+
+def _newlines(path: str) -> int:
+    """Lines in a plain file (a last line without a newline counts)."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 23):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _looks_canonical(path: str) -> bool:
+    with open(path, "rb") as handle:
+        line = handle.readline(MAX_LINE)
+    try:
+        first = json.loads(line)
+    except ValueError:
+        return True
+    return not isinstance(first, dict) or any(top in first for top, _ in CANONICAL_TOP)
+
+
+def _insert_jsonl_clean(con: duckdb.DuckDBPyConnection, path: str, name: str) -> bool:
+    """The fast path: DuckDB's JSON reader parses each line once, in parallel.
+
+    It stops at the first bad line and skips blank ones, so it is used only when it reads
+    every line of an uncompressed file; otherwise nothing is kept and the caller reads the
+    file line by line.
+    """
+    if _looks_canonical(path):
+        return False  # the JSON reader turns a top-level null into NULL; keep it a JSON null
+    first = _next_rowid(con)
+    columns = ", ".join(f"{ident(p)}: 'JSON'" for p in _PATHS)
+    reader = f"read_ndjson({sql_text(path)}, columns={{{columns}}}, maximum_object_size={MAX_LINE})"
+    values = f"values AS (SELECT NULL::VARCHAR AS _reason, [{', '.join(ident(p) for p in _PATHS)}] AS j FROM {reader})"
+    try:
+        con.execute(_shaped_insert(values, name))
+    except duckdb.Error:
+        return False
+    inserted = _next_rowid(con) - first
+    if inserted != _newlines(path):
+        con.execute(f"DELETE FROM {ROWS_TABLE} WHERE rowid >= {first}")
+        return False
+    con.execute(f"UPDATE {ROWS_TABLE} SET _row = rowid - {first} + 1 WHERE rowid >= {first}")
+    return True
+
+
+def insert_jsonl(
+    con: duckdb.DuckDBPyConnection, path: str, name: str, compression: str | None, rejects: str
+) -> None:
+    """JSON Lines in the batch-export, canonical §10 or events-API-row shape.
+
+    Line by line (the path for files with bad lines): lines are read raw, validated, then parsed.
+    No window function here: `row_number()` would make the scan single-threaded. Rows go into
+    the table in file order (DuckDB preserves insertion order), blank lines included, so the
+    line number is the rowid offset within the file; blank lines are dropped afterwards.
+    """
+    if compression is None and _insert_jsonl_clean(con, path, name):
+        return
+    paths = "[" + ", ".join(sql_text(f"$.{p}") for p in _PATHS) + "]"
+    first = _next_rowid(con)
+    con.execute(
+        _shaped_insert(
+            f"""parts AS (
+        SELECT line, CASE
+            WHEN line IS NULL OR trim(line, ' \r\t') = '' THEN '{BLANK}'
+            WHEN NOT json_valid(line) THEN {sql_text(bad.INVALID_JSON)}
+            WHEN left(ltrim(line, ' \t'), 1) <> '{{' THEN {sql_text(bad.NOT_AN_OBJECT)} END
+            AS _reason
+        FROM {_lines_reader(path, compression, rejects)}
+    ), values AS (
+        SELECT _reason, json_extract(CASE WHEN _reason IS NULL THEN line END, {paths}) AS j
+        FROM parts
+    )""",
+            name,
+        )
+    )
     con.execute(f"UPDATE {ROWS_TABLE} SET _row = rowid - {first} + 1 WHERE rowid >= {first}")
     _add_rejects(con, name, rejects)
     con.execute(f"DELETE FROM {ROWS_TABLE} WHERE _reason = '{BLANK}'")

@@ -35,6 +35,7 @@ class ExportFile:
     complete: bool = True  # False when only part of the file could be read
     notes: list[str] = field(default_factory=list)
     typed: bool = True  # False when every value arrives as text (the UI CSV)
+    failed: bool = False  # nothing could be read: an input error, not a partial read
 
     @property
     def status(self) -> str:
@@ -76,8 +77,12 @@ class ExportReport:
 
     @property
     def errors(self) -> list[str]:
-        """Input errors that make the run unusable (exit 2): files that do not exist."""
-        return [f"{f.path}: {'; '.join(f.notes)}" for f in self.files if f.format == "missing"]
+        """Input errors that make the run unusable (exit 2): files missing or not readable at all."""
+        return [
+            f"{f.path}: {'; '.join(f.notes)}"
+            for f in self.files
+            if f.format == "missing" or f.failed
+        ]
 
     @property
     def partial(self) -> list[ExportFile]:

@@ -1,0 +1,140 @@
+"""The plan seen as audit rules over PostHog-shaped rows: which key is checked how, for which event.
+
+Every engine (the DuckDB query, the ClickHouse/HogQL SQL, the jsonschema reference) reads the
+plan only through this module, so they check the same things. The shape follows the exports
+reader: `event`, `distinct_id`, `timestamp`, `uuid` are columns; the other envelope fields live
+inside `properties`, the session id as `$session_id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from compiler.plan.model import Plan, Property
+
+COLUMNS = ("event", "distinct_id", "timestamp", "uuid")  # envelope fields that are columns
+
+# Format checks, identical in every engine (jsonschema's own format checkers depend on optional
+# packages, so the reference engine registers these same regexes).
+FORMAT_PATTERNS = {
+    "date-time": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
+    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "email": r"^[^@\s]+@[^@\s]+$",
+    "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
+# What a PII leak looks like in a property not marked pii: an email address anywhere in the
+# value, or a value that is a phone number written with + or separators (bare digit strings
+# are ids: Meta campaign ids are 18 digits).
+EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+PHONE_LIKE = r"^(\+[0-9][0-9 ().-]{6,18}[0-9]|\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4})$"
+INTEGER_TEXT = r"^-?[0-9]+$"  # how an integer looks in a text-only export (the UI CSV)
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """One key inside `properties` and the events that use it."""
+
+    key: str  # the name inside properties ($session_id for session_id)
+    name: str  # the plan's name, used in findings
+    prop: Property
+    allowed: frozenset[str]  # events whose schema has this key
+    required: frozenset[str]  # events that must carry it
+    non_null: frozenset[str]  # events where null is not allowed even if the property is nullable
+    envelope: bool
+
+    def nullable_for(self, event: str) -> bool:
+        return self.prop.nullable and event not in self.non_null
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """An envelope field that is a column (distinct_id, timestamp, uuid)."""
+
+    name: str
+    prop: Property
+    required: bool
+
+
+class AuditRules:
+    """The plan's audit rules, built once per run."""
+
+    def __init__(self, plan: Plan, *, strict_system: bool = False) -> None:
+        self.plan = plan
+        self.strict_system = strict_system
+
+    @cached_property
+    def keys(self) -> tuple[KeyRule, ...]:
+        plan = self.plan
+        out: dict[str, KeyRule] = {}
+        every = frozenset(plan.events)
+        for field in plan.envelope:
+            if field.name in COLUMNS:
+                continue
+            required = (
+                every
+                if field.required
+                else frozenset(
+                    e.name for e in plan.events.values() if field.name in e.envelope_required
+                )
+            )
+            key = field.posthog_name or field.name
+            non_null = frozenset(
+                e.name for e in plan.events.values() if field.name in e.envelope_required
+            )
+            out[key] = KeyRule(key, field.name, field.property, every, required, non_null, True)
+        for event in plan.events.values():
+            for ep in event.properties:
+                for prop in (ep.property, *plan.deprecated_aliases(ep.name)):
+                    rule = out.get(prop.name) or KeyRule(
+                        prop.name, prop.name, prop, frozenset(), frozenset(), frozenset(), False
+                    )
+                    required = rule.required | (
+                        {event.name} if ep.required and prop is ep.property else set()
+                    )
+                    out[prop.name] = KeyRule(
+                        rule.key,
+                        rule.name,
+                        rule.prop,
+                        rule.allowed | {event.name},
+                        frozenset(required),
+                        rule.non_null,
+                        rule.envelope,
+                    )
+        return tuple(sorted(out.values(), key=lambda r: r.key))
+
+    @cached_property
+    def columns(self) -> tuple[ColumnRule, ...]:
+        out = []
+        for field in self.plan.envelope:
+            if field.name in COLUMNS and field.name != "event":
+                out.append(ColumnRule(field.name, field.property, field.required))
+        return tuple(out)
+
+    @cached_property
+    def tolerated(self) -> frozenset[str]:
+        """Non-$ keys the SDKs add, never undocumented."""
+        return frozenset(self.plan.conventions.sdk_properties)
+
+    @cached_property
+    def deprecated(self) -> dict[str, str]:
+        """Deprecated property name -> its replacement."""
+        return {p.name: p.replaced_by or "" for p in self.plan.properties.values() if p.deprecated}
+
+    @cached_property
+    def pii(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.plan.properties.values() if p.pii)
+
+    def allowed_keys(self, event: str) -> frozenset[str]:
+        return frozenset(r.key for r in self.keys if event in r.allowed)
+
+    def is_system_event(self, event: str) -> bool:
+        return event.startswith("$")
+
+    def source_layers(self, event: str) -> tuple[str, ...]:
+        return self.plan.events[event].layers
+
+    def replacement(self, event: str) -> str | None:
+        dep = self.plan.deprecated_events.get(event)
+        return dep.replaced_by if dep else None

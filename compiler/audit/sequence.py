@@ -1,0 +1,241 @@
+"""Cross-row checks: the plan's sequence rules and identity rules, per person.
+
+A person is `person_id` when the export has it; otherwise distinct ids are stitched the way
+PostHog does: `$identify` links `$anon_distinct_id` to the identified `distinct_id`, and
+`$create_alias` links `properties.alias` and `distinct_id`. Each link points the other id at
+the one with the plan's user prefix (or the identified/alias side), the smallest when several.
+
+- sequence_violation: a rule's event with no earlier-or-equal `requires_before` event for the
+  same person (or the same `match_on` property value, such as job_id), one per row.
+- identity_violation (user_id): a plan event after the person's first login_success without
+  a non-null user_id.
+- identity_violation (no property): a login_success whose ids were never stitched: no link
+  names its distinct_id or user_id, and (with person_id) the person has no anonymous row.
+
+Both engines implement exactly this: `duck_violations` in SQL, `python_violations` row by row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from compiler.audit.findings import EXAMPLES, Finding
+from compiler.audit.rules import AuditRules
+
+VIOLATIONS = "_trackplan_audit_sequence"
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _links_sql(rules: AuditRules) -> str:
+    prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "usr_")
+    return f"""
+links AS (
+  SELECT json_extract_string(properties, '$."$anon_distinct_id"') AS a,
+         coalesce(distinct_id, json_extract_string(properties, '$.distinct_id')) AS b
+  FROM events WHERE event = '$identify'
+  UNION ALL
+  SELECT distinct_id, json_extract_string(properties, '$.alias')
+  FROM events WHERE event = '$create_alias'
+), pairs AS (
+  SELECT CASE WHEN NOT starts_with(b, {prefix}) AND starts_with(a, {prefix}) THEN b ELSE a END
+             AS other,
+         CASE WHEN NOT starts_with(b, {prefix}) AND starts_with(a, {prefix}) THEN a ELSE b END
+             AS target
+  FROM links WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b
+), idmap AS (SELECT other, min(target) AS target FROM pairs GROUP BY other),
+linked AS (SELECT a AS id FROM links WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b
+           UNION SELECT b FROM links WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b),
+rows AS (
+  SELECT e.event, e.timestamp, e._file, e._row, e.properties, e.distinct_id, e.person_id,
+         coalesce(e.uuid, e._file || ':' || e._row) AS ex,
+         coalesce(e.person_id, m.target, e.distinct_id) AS person
+  FROM events e LEFT JOIN idmap m ON e.distinct_id = m.other
+)"""
+
+
+def _rule_sql(rules: AuditRules) -> list[str]:
+    out = []
+    for rule in rules.plan.sequence_rules.values():
+        events = ", ".join(_q(e) for e in rule.events)
+        key = (
+            "person"
+            if rule.match_on == "person"
+            else f"json_extract_string(properties, {_q('$.' + rule.match_on)})"
+        )
+        for needed in rule.requires_before:
+            out.append(f"""
+  SELECT r._file, r._row, r.ex, r.event, 'sequence_violation' AS kind, NULL AS property
+  FROM rows r LEFT JOIN (SELECT {key} AS k, min(timestamp) AS first_at FROM rows
+                         WHERE event = {_q(needed)} AND {key} IS NOT NULL GROUP BY 1) p
+    ON p.k = r.{key if rule.match_on == 'person' else 'k_' + rule.name}
+  WHERE r.event IN ({events}) AND r.{key if rule.match_on == 'person' else 'k_' + rule.name}
+        IS NOT NULL AND (p.first_at IS NULL OR p.first_at > r.timestamp)""")
+    return out
+
+
+def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[Finding]:
+    """Run the cross-row checks in DuckDB; violating rows land in the temp table VIOLATIONS."""
+    identity = rules.plan.identity
+    extra_keys = ", ".join(
+        f"json_extract_string(properties, {_q('$.' + r.match_on)}) AS k_{r.name}"
+        for r in rules.plan.sequence_rules.values()
+        if r.match_on != "person"
+    )
+    parts = _rule_sql(rules)
+    if identity is not None:
+        login = _q(identity.stitch_on)
+        known = ", ".join(_q(e) for e in sorted(rules.plan.events))
+        anon = _q(identity.anonymous_prefix)
+        if identity.user_id_required_after_stitch:
+            parts.append(f"""
+  SELECT r._file, r._row, r.ex, r.event, 'identity_violation', 'user_id'
+  FROM rows r JOIN (SELECT person, min(timestamp) AS at FROM rows WHERE event = {login}
+                    GROUP BY person) l ON l.person = r.person
+  WHERE r.event IN ({known}) AND r.timestamp > l.at
+    AND coalesce(json_type(r.properties, '$.user_id'), 'NULL') = 'NULL'""")
+        parts.append(f"""
+  SELECT r._file, r._row, r.ex, r.event, 'identity_violation', NULL
+  FROM rows r WHERE r.event = {login}
+    AND r.distinct_id NOT IN (SELECT id FROM linked)
+    AND coalesce(json_extract_string(r.properties, '$.user_id'), '') NOT IN (SELECT id FROM linked)
+    AND NOT (r.person_id IS NOT NULL AND r.person_id IN
+             (SELECT person_id FROM rows WHERE starts_with(distinct_id, {anon})
+              AND person_id IS NOT NULL))""")
+    rows_cte = _links_sql(rules)
+    if extra_keys:
+        rows_cte = rows_cte.replace(
+            "AS person\n  FROM events e", f"AS person, {extra_keys}\n  FROM events e"
+        )
+    body = (
+        " UNION\n".join(parts) if parts else "SELECT NULL, NULL, NULL, NULL, NULL, NULL WHERE false"
+    )
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {VIOLATIONS} AS
+WITH {rows_cte}
+SELECT DISTINCT * FROM ({body}) v(_file, _row, ex, event, kind, property)""")
+    return [
+        Finding(str(kind), str(event), prop, int(count), list(examples))
+        for kind, event, prop, count, examples in con.execute(f"""
+            SELECT kind, event, property, count(*), min(ex, {EXAMPLES})
+            FROM {VIOLATIONS} GROUP BY ALL""").fetchall()
+    ]
+
+
+@dataclass
+class Row:
+    event: str
+    timestamp: datetime | None
+    file: str
+    row: int
+    ex: str
+    distinct_id: str | None
+    person_id: str | None
+    properties: dict[str, Any]
+
+
+def _person_map(rows: list[Row], user_prefix: str) -> tuple[dict[str, str], set[str]]:
+    targets: dict[str, list[str]] = defaultdict(list)
+    linked: set[str] = set()
+    for r in rows:
+        if r.event == "$identify":
+            a, b = r.properties.get("$anon_distinct_id"), r.distinct_id or r.properties.get(
+                "distinct_id"
+            )
+        elif r.event == "$create_alias":
+            a, b = r.distinct_id, r.properties.get("alias")
+        else:
+            continue
+        a, b = (None if x is None else str(x) for x in (a, b))
+        if a is None or b is None or a == b:
+            continue
+        linked |= {a, b}
+        if not b.startswith(user_prefix) and a.startswith(user_prefix):
+            a, b = b, a
+        targets[a].append(b)
+    return {k: min(v) for k, v in targets.items()}, linked
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json_text(value)
+
+
+def json_text(value: Any) -> str:
+    """What DuckDB's json_extract_string gives for a JSON value."""
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def python_violations(rows: list[Row], rules: AuditRules) -> Iterable[tuple[Row, str, str | None]]:
+    """The same cross-row checks, row by row: (row, kind, property) per violation."""
+    identity = rules.plan.identity
+    idmap, linked = _person_map(rows, identity.user_prefix if identity else "usr_")
+    person = {id(r): r.person_id or idmap.get(r.distinct_id or "", r.distinct_id) for r in rows}
+    out: set[tuple[int, str, str | None]] = set()
+    for rule in rules.plan.sequence_rules.values():
+
+        def key(r: Row, match_on: str = rule.match_on) -> str | None:
+            return person[id(r)] if match_on == "person" else _text(r.properties.get(match_on))
+
+        for needed in rule.requires_before:
+            first: dict[str, datetime] = {}
+            for r in rows:
+                k = key(r)
+                if r.event == needed and k is not None and r.timestamp is not None:
+                    first[k] = min(first.get(k, r.timestamp), r.timestamp)
+            for r in rows:
+                k = key(r)
+                if r.event in rule.events and k is not None:
+                    at = first.get(k)
+                    if at is None or (r.timestamp is not None and at > r.timestamp):
+                        out.add((id(r), "sequence_violation", None))
+    if identity is not None:
+        logins: dict[str, datetime] = {}
+        for r in rows:
+            p = person[id(r)]
+            if r.event == identity.stitch_on and r.timestamp is not None and p is not None:
+                logins[p] = min(logins.get(p, r.timestamp), r.timestamp)
+        anon_persons = {
+            r.person_id
+            for r in rows
+            if r.person_id and r.distinct_id and r.distinct_id.startswith(identity.anonymous_prefix)
+        }
+        for r in rows:
+            p = person[id(r)]
+            if identity.user_id_required_after_stitch and r.event in rules.plan.events:
+                at = logins.get(p) if p is not None else None
+                if at is not None and r.timestamp is not None and r.timestamp > at:
+                    if r.properties.get("user_id") is None:
+                        out.add((id(r), "identity_violation", "user_id"))
+            if r.event == identity.stitch_on and r.distinct_id is not None:
+                user = _text(r.properties.get("user_id")) or ""
+                stitched = r.distinct_id in linked or user in linked
+                if not stitched and not (r.person_id is not None and r.person_id in anon_persons):
+                    out.add((id(r), "identity_violation", None))
+    by_id = {id(r): r for r in rows}
+    return [
+        (by_id[i], kind, prop)
+        for i, kind, prop in sorted(
+            out, key=lambda t: (by_id[t[0]].file, by_id[t[0]].row, t[1], t[2] or "")
+        )
+    ]
+
+
+def group(violations: Iterable[tuple[Row, str, str | None]]) -> list[Finding]:
+    grouped: dict[tuple[str, str, str | None], list[str]] = defaultdict(list)
+    for r, kind, prop in violations:
+        grouped[(kind, r.event, prop)].append(r.ex)
+    return [
+        Finding(kind, event, prop, len(exs), sorted(exs)[:EXAMPLES])
+        for (kind, event, prop), exs in grouped.items()
+    ]

@@ -1,0 +1,77 @@
+"""`trackplan report EXPORT... -o report.html`: one page a growth lead reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from compiler.cli.common import InputError, plan_option
+from compiler.cli.rates import load_plan_or_fail, open_exports, parse_window
+
+
+@click.command()
+@click.argument("exports", nargs=-1, required=True)
+@plan_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Where to write the HTML report.",
+)
+@click.option(
+    "--window",
+    default=None,
+    metavar="30d",
+    help="Conversion window for the rates (default: the whole range).",
+)
+@click.option(
+    "--impressions",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Impressions to forecast.",
+)
+@click.option(
+    "--runs", type=click.IntRange(min=1), default=2_000, show_default=True, help="Monte Carlo runs."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def report(
+    exports: tuple[str, ...],
+    plan_dir: Path,
+    output: Path,
+    window: str | None,
+    impressions: int,
+    runs: int,
+    seed: int,
+) -> None:
+    """Audit, rates, fitted rates and a forecast from EXPORT(s), as one self-contained HTML page."""
+    from compiler.report import render
+    from compiler.report.pipeline import analyse
+
+    window_days = parse_window(window)
+    plan = load_plan_or_fail(plan_dir)
+    console = Console(stderr=True)
+    with console.status("reading exports") as status:
+        con, export_report = open_exports(exports)
+        inputs = analyse(
+            con,
+            export_report,
+            plan,
+            impressions=impressions,
+            runs=runs,
+            seed=seed,
+            window_days=window_days,
+            stage=status.update,
+        )
+        status.update("rendering the report")
+        html = render(inputs)
+    try:
+        output.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(
+        f"wrote {output} ({export_report.rows_total:,} rows from {len(export_report.files)} file(s))"
+    )

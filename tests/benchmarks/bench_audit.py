@@ -1,0 +1,125 @@
+"""Benchmark: `trackplan audit` on a 1,000,000-row PostHog JSONL export.
+
+Each measurement runs in a fresh subprocess so its peak memory (ru_maxrss) is its own. Figures:
+- audit: `open_events` + the DuckDB engine, with the CLI's memory limit (768 MB);
+- bare scan: `select count(*) from read_json_objects(file)`, DuckDB's floor for reading it;
+- jsonschema: per-row validation against the generated schemas (json.loads + iter_errors) on
+  the first SAMPLE rows, extrapolated linearly to the whole file (it is ~1000x slower).
+Run: `python -m tests.benchmarks.bench_audit` (or `make bench`). Never asserted on.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROWS = 1_000_000
+SAMPLE = 20_000
+
+AUDIT = """
+import duckdb, time, resource, json, sys, tempfile
+from pathlib import Path
+from compiler.plan import load_plan
+from compiler.exports import open_events
+from compiler.audit import run_audit
+plan = load_plan(Path('tracking_plan')).plan
+t = time.perf_counter()
+con = duckdb.connect()
+con.execute("SET memory_limit = '768MB'")
+con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/trackplan-duckdb'")
+report = open_events(con, [sys.argv[1]])
+result = run_audit(con, report, plan)
+seconds = time.perf_counter() - t
+print(json.dumps({"rows": report.rows_total, "seconds": seconds,
+    "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "findings": sum(f.count for f in result.findings if f.kind != "never_seen")}))
+"""
+
+SCAN = """
+import duckdb, time, resource, json, sys
+t = time.perf_counter()
+n = duckdb.connect().execute(f"select count(*) from read_json_objects('{sys.argv[1]}')").fetchone()[0]
+print(json.dumps({"rows": n, "seconds": time.perf_counter() - t,
+    "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+JSONSCHEMA = """
+import json, time, resource, sys
+from pathlib import Path
+from jsonschema import Draft202012Validator
+from compiler.plan import load_plan
+from compiler.targets.jsonschema import event_schema
+plan = load_plan(Path('tracking_plan')).plan
+validators = {n: Draft202012Validator(event_schema(plan, e)) for n, e in plan.events.items()}
+sample = int(sys.argv[2])
+t = time.perf_counter()
+errors = 0
+with open(sys.argv[1], encoding="utf-8") as lines:
+    for i, line in enumerate(lines):
+        if i == sample:
+            break
+        row = json.loads(line)
+        props = row["properties"]
+        doc = {"event": row["event"], "distinct_id": row["distinct_id"],
+               "timestamp": row["timestamp"], "uuid": row["uuid"],
+               "source": props.pop("source", None), "environment": props.pop("environment", None),
+               "user_id": props.pop("user_id", None), "session_id": props.pop("$session_id", None),
+               "properties": props}
+        doc = {k: v for k, v in doc.items() if v is not None}
+        errors += sum(1 for _ in validators[row["event"]].iter_errors(doc))
+print(json.dumps({"rows": sample, "seconds": time.perf_counter() - t, "errors": errors,
+    "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _measure(script: str, *args: str) -> dict[str, float]:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=root, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run() -> list[dict[str, object]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from compiler.plan import load_plan
+    from tests.export_rows import write_posthog_jsonl
+
+    root = Path(__file__).resolve().parents[2]
+    plan = load_plan(root / "tracking_plan").plan
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_posthog_jsonl(Path(tmp) / "export.jsonl", plan, ROWS)
+        size_mb = path.stat().st_size / 1e6
+        audit = _measure(AUDIT, str(path))
+        scan = _measure(SCAN, str(path))
+        schema = _measure(JSONSCHEMA, str(path), str(SAMPLE))
+    rate = {
+        k: m["rows"] / m["seconds"]
+        for k, m in (("audit", audit), ("scan", scan), ("jsonschema", schema))
+    }
+    mib = {
+        k: m["maxrss_kib"] / 1024
+        for k, m in (("audit", audit), ("scan", scan), ("jsonschema", schema))
+    }
+    return [
+        {
+            "name": f"audit, {ROWS:,} rows ({size_mb:.0f} MB JSONL)",
+            "figures": f"{rate['audit']:,.0f} rows/s, {audit['seconds']:.1f} s, peak {mib['audit']:.0f} MiB",
+            "baseline": f"bare DuckDB scan {rate['scan']:,.0f} rows/s, peak {mib['scan']:.0f} MiB",
+            "ratio": f"{scan['seconds'] / audit['seconds']:.2f}x the scan's speed ({audit['seconds'] / scan['seconds']:.1f}x its time)",
+        },
+        {
+            "name": "audit vs per-row jsonschema",
+            "figures": f"{rate['audit']:,.0f} rows/s",
+            "baseline": f"jsonschema {rate['jsonschema']:,.0f} rows/s (first {SAMPLE:,} rows, extrapolated), peak {mib['jsonschema']:.0f} MiB",
+            "ratio": f"{rate['audit'] / rate['jsonschema']:.1f}x faster",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(" | ".join(str(row[k]) for k in ("name", "figures", "baseline", "ratio")))

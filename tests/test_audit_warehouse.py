@@ -1,0 +1,97 @@
+"""The ClickHouse SQL form of the audit, run in chdb against the DuckDB engine; HogQL parsed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+
+from compiler.audit import run_audit
+from compiler.audit.warehouse import OMITTED, clickhouse_sql, hogql_sql
+from compiler.exports import open_events
+from tests.conftest import FIXTURES
+from tests.export_rows import posthog_row
+
+chdb = pytest.importorskip("chdb")
+from chdb import session  # noqa: E402
+
+SAMPLE = FIXTURES / "exports" / "sample_export.jsonl"
+
+
+def duckdb_counts(plan, path: Path) -> set[tuple[str, str | None, str | None, int]]:
+    con = duckdb.connect()
+    result = run_audit(con, open_events(con, [str(path)]), plan)
+    return {
+        (f.kind, f.event, f.property, f.count) for f in result.findings if f.kind not in OMITTED
+    }
+
+
+def clickhouse_counts(
+    plan, path: Path, tmp_path: Path
+) -> set[tuple[str, str | None, str | None, int]]:
+    """Load the export into a ClickHouse `events` table (properties a JSON string) and audit it."""
+    con = duckdb.connect()
+    open_events(con, [str(path)])
+    parquet = tmp_path / "events.parquet"
+    con.execute(
+        f"COPY (SELECT uuid, event, distinct_id, timestamp, person_id, properties FROM events) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    chs = session.Session(str(tmp_path / "chdb"))
+    chs.query("CREATE DATABASE IF NOT EXISTS audit")
+    chs.query(
+        "CREATE TABLE audit.events (uuid Nullable(String), event String, distinct_id "
+        "Nullable(String), timestamp Nullable(DateTime64(6, 'UTC')), person_id Nullable(String), "
+        f"properties String) ENGINE = MergeTree ORDER BY event AS SELECT * FROM file('{parquet}', Parquet)"
+    )
+    text = str(chs.query("USE audit; " + clickhouse_sql(plan), "CSVWithNames"))
+    chs.close()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return {
+        (
+            r["kind"],
+            r["event"],
+            r["property"] if r["property"] not in ("", "\\N") else None,
+            int(r["count"]),
+        )
+        for r in rows
+    }
+
+
+def test_clickhouse_sql_agrees_with_duckdb_on_the_sample(plan, tmp_path: Path) -> None:
+    expected = duckdb_counts(plan, SAMPLE)
+    assert ("wrong_source", "processing_completed", "source", 1) in expected
+    assert clickhouse_counts(plan, SAMPLE, tmp_path) == expected
+
+
+def test_clickhouse_sql_agrees_on_mutated_rows(plan, tmp_path: Path) -> None:
+    rng = random.Random(3)
+    rows = []
+    for n, name in enumerate(sorted(plan.events)):
+        row = posthog_row(plan, name, rng, uuid=f"r{n}")
+        key = rng.choice(sorted(row["properties"]))
+        row["properties"][key] = rng.choice([None, 7, "x", True, [1], "a@b.co", 2.5])
+        if n % 5 == 0:
+            row["properties"]["undocumented_thing"] = 1
+        rows.append(row)
+    path = tmp_path / "mutated.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    expected = duckdb_counts(plan, path)
+    assert len(expected) > 10
+    assert clickhouse_counts(plan, path, tmp_path) == expected
+
+
+def test_hogql_form_parses_and_uses_hogql_syntax(plan) -> None:
+    text = hogql_sql(plan)
+    tree = sqlglot.parse_one(text, read="clickhouse")
+    assert tree.find(sqlglot.exp.Select) is not None
+    assert "countIf(properties.mode IS NULL)" in text
+    assert "INTERVAL 30 DAY" in text
+    assert "Left out" in text and "identity_violation" in text.splitlines()[1]
+    assert "properties.mode NOT IN" in text
