@@ -151,4 +151,8 @@ def html_view(result: AuditResult, plan: Plan) -> dict[str, object]:
 
 
 def to_html(result: AuditResult, plan: Plan) -> str:
-    return environment(autoescape=True).get_template("audit_report.html.j2").render(view=html_view(result, plan))
+    return (
+        environment(autoescape=True)
+        .get_template("audit_report.html.j2")
+        .render(view=html_view(result, plan))
+    )

@@ -138,3 +138,14 @@ class AuditRules:
     def replacement(self, event: str) -> str | None:
         dep = self.plan.deprecated_events.get(event)
         return dep.replaced_by if dep else None
+
+
+def csv_nulls(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Per event, the required properties the plan allows to be null. In a CSV export an empty
+    cell is all that is left of a null, so the reader reads these as null, not as missing."""
+    out = {}
+    for event in plan.events.values():
+        names = tuple(ep.name for ep in event.required if ep.property.nullable)
+        if names:
+            out[event.name] = names
+    return out

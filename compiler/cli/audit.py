@@ -15,6 +15,7 @@ from rich.console import Console
 from compiler.audit import ENGINES, run_audit
 from compiler.audit.findings import LEVELS
 from compiler.audit.output import to_html, to_json, to_junit, to_text
+from compiler.audit.rules import csv_nulls
 from compiler.audit.warehouse import DIALECTS
 from compiler.audit.warehouse import emit_sql as warehouse_sql
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, plan_option, read_plan
@@ -107,7 +108,7 @@ def audit(
     status = Console(stderr=True)
     con = _connection(memory_limit)
     with _progress(status, "reading exports"):
-        exports = open_events(con, inputs)
+        exports = open_events(con, inputs, csv_nulls(plan))
         if exports.errors:
             raise InputError("; ".join(exports.errors))
     with _progress(status, f"auditing {exports.rows_total} rows"):

@@ -29,7 +29,7 @@ def fit(exports: tuple[str, ...], plan_dir: Path, output: Path, window: str | No
     """Fit transition probabilities (Beta posteriors) and the churn hazard from exports."""
     window_days = parse_window(window)
     plan = load_plan_or_fail(plan_dir)
-    con, report = open_exports(exports)
+    con, report = open_exports(exports, plan)
     config = fit_config(compute(con, plan, window_days, fit_only=True), plan)
     try:
         output.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")

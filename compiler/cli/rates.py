@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import duckdb
 
+from compiler.audit.rules import csv_nulls
 from compiler.cli.common import InputError, plan_option, print_diagnostics, read_plan
 from compiler.exports import ExportReport, open_events
 from compiler.funnel.intervals import Proportion
@@ -36,10 +37,14 @@ def load_plan_or_fail(plan_dir: Path) -> Plan:
     return result.plan
 
 
-def open_exports(exports: tuple[str, ...]) -> tuple[duckdb.DuckDBPyConnection, ExportReport]:
-    """A DuckDB connection with the `events` view over the exports; missing files exit 2."""
+def open_exports(
+    exports: tuple[str, ...], plan: Plan
+) -> tuple[duckdb.DuckDBPyConnection, ExportReport]:
+    """A DuckDB connection with the `events` view over the exports; missing files exit 2.
+
+    Every command reads exports the same way as `trackplan audit` (CSV nulls included)."""
     con = duckdb.connect()
-    report = open_events(con, list(exports))
+    report = open_events(con, list(exports), csv_nulls(plan))
     if report.errors:
         raise InputError("cannot read the export(s):\n  " + "\n  ".join(report.errors))
     for info in report.partial:
@@ -102,7 +107,7 @@ def rates(exports: tuple[str, ...], plan_dir: Path, window: str | None, fmt: str
     """Funnel transition rates, milestones, P(purchase|click) and churn from PostHog exports."""
     window_days = parse_window(window)
     plan = load_plan_or_fail(plan_dir)
-    con, report = open_exports(exports)
+    con, report = open_exports(exports, plan)
     result = compute(con, plan, window_days)
     if fmt == "json":
         click.echo(json.dumps({"rows": report.rows_ok, **result.to_json()}, indent=2))

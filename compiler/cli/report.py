@@ -55,7 +55,7 @@ def report(
     plan = load_plan_or_fail(plan_dir)
     console = Console(stderr=True)
     with console.status("reading exports") as status:
-        con, export_report = open_exports(exports)
+        con, export_report = open_exports(exports, plan)
         inputs = analyse(
             con,
             export_report,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -29,7 +29,9 @@ from compiler.exports.detect import Prepared, prepare
 from compiler.exports.report import WRONG_HEADER, BadRow, ExportFile, ExportReport
 from compiler.exports.sources import Source, expand
 
-__all__ = ["BadRow", "ExportFile", "ExportReport", "open_events"]
+__all__ = ["BadRow", "CsvNulls", "ExportFile", "ExportReport", "open_events"]
+
+CsvNulls = Mapping[str, Collection[str]]
 
 
 def _api_to_jsonl(path: Path, workdir: Path) -> Path:
@@ -43,7 +45,9 @@ def _api_to_jsonl(path: Path, workdir: Path) -> Path:
     return target
 
 
-def _read_one(con: duckdb.DuckDBPyConnection, source: Source, workdir: Path, n: int) -> ExportFile:
+def _read_one(
+    con: duckdb.DuckDBPyConnection, source: Source, workdir: Path, n: int, csv_nulls: CsvNulls
+) -> ExportFile:
     if source.missing_reason is not None:
         return ExportFile(source.name, "missing", complete=False, notes=[source.missing_reason])
     try:
@@ -55,7 +59,7 @@ def _read_one(con: duckdb.DuckDBPyConnection, source: Source, workdir: Path, n: 
         info.complete = False
         info.notes.append(prepared.partial_note)
     try:
-        _dispatch(con, prepared, source.name, workdir, f"_trackplan_rejects_{n}", info)
+        _dispatch(con, prepared, source.name, workdir, f"_trackplan_rejects_{n}", info, csv_nulls)
     except (duckdb.Error, ValueError, OSError) as exc:
         info.complete, info.failed = False, True
         info.notes.append(f"could not read as {info.format}: {str(exc).splitlines()[0]}")
@@ -69,6 +73,7 @@ def _dispatch(
     workdir: Path,
     rejects: str,
     info: ExportFile,
+    csv_nulls: CsvNulls,
 ) -> None:
     path = str(prepared.path)
     if prepared.format == "empty":
@@ -83,7 +88,7 @@ def _dispatch(
         info.format = "posthog-parquet"
         load.insert_parquet(con, path, name)
     elif prepared.format == "csv":
-        _read_csv(con, path, name, rejects, info)
+        _read_csv(con, path, name, rejects, info, csv_nulls)
     elif prepared.format == "events-api":
         api = _api_to_jsonl(prepared.path, workdir)
         load.insert_jsonl(con, str(api), name, None, rejects)
@@ -93,12 +98,17 @@ def _dispatch(
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: str, name: str, rejects: str, info: ExportFile
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    name: str,
+    rejects: str,
+    info: ExportFile,
+    csv_nulls: CsvNulls,
 ) -> None:
     info.format, info.typed = "posthog-csv", False
     columns = load.csv_columns(con, path)
     if load.csv_has_events_header(columns):
-        load.insert_csv(con, path, name, columns, rejects)
+        load.insert_csv(con, path, name, columns, rejects, csv_nulls)
         return
     rows = load.count_csv_rows(con, path)
     info.complete = False
@@ -141,15 +151,20 @@ def _tally(con: duckdb.DuckDBPyConnection, report: ExportReport) -> None:
     ]
 
 
-def open_events(con: duckdb.DuckDBPyConnection, inputs: Sequence[str]) -> ExportReport:
-    """Read every input into the temp view `events`; return what was read and what was not."""
+def open_events(
+    con: duckdb.DuckDBPyConnection, inputs: Sequence[str], csv_nulls: CsvNulls | None = None
+) -> ExportReport:
+    """Read every input into the temp view `events`; return what was read and what was not.
+
+    `csv_nulls` maps an event to the properties whose empty CSV cell means null rather than
+    absent (a CSV cannot tell them apart); see `compiler.audit.rules.csv_nulls`."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute(load.CREATE_ROWS)
     report = ExportReport()
     workdir = Path(tempfile.mkdtemp(prefix="trackplan-export-"))
     try:
         for n, source in enumerate(expand(inputs, workdir)):
-            report.files.append(_read_one(con, source, workdir, n))
+            report.files.append(_read_one(con, source, workdir, n, csv_nulls or {}))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     con.execute(load.EVENTS_VIEW)

@@ -11,6 +11,7 @@ line numbers, and the numbering of the lines after them is corrected.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 
 import duckdb
 
@@ -239,23 +240,44 @@ def csv_has_events_header(columns: list[str]) -> bool:
     )
 
 
-def _csv_properties(columns: list[str]) -> str:
-    keys: dict[str, str] = {}
+def _csv_properties(columns: list[str], event: str, nulls: Mapping[str, Collection[str]]) -> str:
+    """The properties JSON of a CSV row. A CSV cannot tell null from absent: an empty cell (or no
+    column) for a property in `nulls[event]` is read as null, anything else empty as absent."""
+    keys: dict[str, str | None] = {}
     for column in columns:
         for prefix in ("*.properties.", "properties."):
             if column.startswith(prefix):
                 keys.setdefault(column[len(prefix) :], column)
+    null_for: dict[str, list[str]] = {}
+    for event_name, names in nulls.items():
+        for key in names:
+            null_for.setdefault(key, []).append(event_name)
+            keys.setdefault(key, None)
     if not keys:
         return "'{}'"
-    pieces = ", ".join(
-        f"CASE WHEN {ident(col)} <> '' THEN to_json({sql_text(key)}) || ':' || to_json({ident(col)}) END"
-        for key, col in sorted(keys.items())
-    )
-    return f"'{{' || concat_ws(',', {pieces}) || '}}'"
+    pieces = []
+    for key, col in sorted(keys.items()):
+        whens = (
+            [
+                f"WHEN {ident(col)} <> '' THEN to_json({sql_text(key)}) || ':' || to_json({ident(col)})"
+            ]
+            if col
+            else []
+        )
+        if key in null_for:
+            events = ", ".join(sql_text(e) for e in sorted(null_for[key]))
+            whens.append(f"WHEN {event} IN ({events}) THEN to_json({sql_text(key)}) || ':null'")
+        pieces.append(f"CASE {' '.join(whens)} END")
+    return f"'{{' || concat_ws(',', {', '.join(pieces)}) || '}}'"
 
 
 def insert_csv(
-    con: duckdb.DuckDBPyConnection, path: str, name: str, columns: list[str], rejects: str
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    name: str,
+    columns: list[str],
+    rejects: str,
+    nulls: Mapping[str, Collection[str]],
 ) -> None:
     """PostHog's UI events CSV: every value is text; `*.properties.<key>` columns."""
     reader = (
@@ -271,7 +293,7 @@ def insert_csv(
         nullif({_csv_column(columns, 'distinct_id')}, ''),
         try_cast({_csv_column(columns, 'timestamp')} AS TIMESTAMPTZ),
         nullif({_csv_column(columns, 'person_id')}, ''),
-        {_csv_properties(columns)},
+        {_csv_properties(columns, event, nulls)},
         {sql_text(name)}, row_number() OVER () + 1,
         CASE WHEN coalesce({event}, '') = '' THEN {sql_text(bad.NO_EVENT)} END
     FROM {reader}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.synth import catalog as c
+from compiler.synth import incidents
 from compiler.synth.timeline import Timeline, hex_id
 
 
@@ -77,12 +78,15 @@ def purchase(tl: Timeline, product: c.Product) -> dict[str, Any]:
                 "coupon": coupon,
             },
         )
-    tl.emit("notification_sent", {"notification_channel": "email", "notification_type": "receipt"})
+    receipt = {"notification_channel": "email", "notification_type": "receipt"}
+    tl.emit("notification_sent", receipt)
+    incidents.after_notification(tl, receipt)
     order["subscription_id"] = subscription_id
     return order
 
 
 def renew(tl: Timeline, order: dict[str, Any]) -> None:
+    incidents.before_renewal(tl, order)
     product = order["product"]
     tl.credits += product.credits
     tl.ltv = round(tl.ltv + product.price, 2)

@@ -30,18 +30,18 @@ COUPON_DISCOUNT = 0.8
 
 # Every plan event synth emits (besides PostHog's $identify); the plan must define them all.
 EVENTS = (
-    "activation_complete", "ad_click", "auth_email_delivered", "auth_email_link_clicked",
-    "auth_email_opened", "auth_email_sent", "checkout_started", "checkout_step",
-    "cookie_consent_updated", "credits_granted", "cta_click", "download_clicked",
-    "download_completed", "error_shown", "faq_expand", "job_completed_returning_user",
-    "job_created", "job_refunded", "job_timeout", "landing_view", "latency_bucket",
-    "login_success", "low_credits_topup_clicked", "low_credits_warning_shown",
-    "notification_sent", "onboarding_view", "paywall_view", "pricing_view",
-    "processing_completed", "processing_failed", "processing_started", "purchase_completed",
-    "refund_issued", "return_session", "share_clicked", "signup_start", "signup_submit",
-    "subscription_canceled", "subscription_renewed", "subscription_started", "topup_purchased",
-    "upload_completed", "upload_returning_user", "upload_started", "upload_view",
-    "watermark_detected",
+    "account_deleted", "account_deletion_started", "activation_complete", "ad_click", "api_error",
+    "auth_email_delivered", "auth_email_link_clicked", "auth_email_opened", "auth_email_sent",
+    "checkout_started", "checkout_step", "cookie_consent_updated", "credits_granted", "cta_click",
+    "data_export_requested", "download_clicked", "download_completed", "error_shown", "faq_expand",
+    "invoice_failed", "job_completed_returning_user", "job_created", "job_refunded", "job_timeout",
+    "landing_view", "latency_bucket", "login_success", "low_credits_topup_clicked",
+    "low_credits_warning_shown", "notification_clicked", "notification_sent", "onboarding_view",
+    "paywall_view", "plan_changed", "pricing_view", "processing_completed", "processing_failed",
+    "processing_started", "purchase_completed", "refund_issued", "return_session", "share_clicked",
+    "signup_start", "signup_submit", "storage_error", "subscription_canceled",
+    "subscription_renewed", "subscription_started", "topup_purchased", "upload_completed",
+    "upload_returning_user", "upload_started", "upload_view", "watermark_detected",
 )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.synth import catalog as c
+from compiler.synth import incidents
 from compiler.synth.timeline import Timeline, hex_id
 
 _DURATIONS = ((5, "0-10s"), (20, "10-30s"), (45, "30-60s"), (90, "60s+"))
@@ -114,14 +115,13 @@ def _complete(
     if returning:
         tl.emit("job_completed_returning_user", {"job_id": job_id})
     if r.random() < 0.6:
-        tl.emit(
-            "notification_sent",
-            {
-                "notification_channel": "email",
-                "notification_type": "job_complete",
-                "job_id": job_id,
-            },
-        )
+        notification = {
+            "notification_channel": "email",
+            "notification_type": "job_complete",
+            "job_id": job_id,
+        }
+        tl.emit("notification_sent", notification)
+        incidents.after_notification(tl, notification)
     if tl.credits <= c.LOW_CREDITS:
         tl.wait(1, 5)
         tl.emit("low_credits_warning_shown", {"credits_balance": tl.credits})
@@ -172,6 +172,7 @@ def _fail(tl: Timeline, job_id: str, mode: str, before: int, queue_ms: int, plat
         },
     )
     tl.credits += 1
+    incidents.after_job_failure(tl, job_id, reason)
 
 
 def download(tl: Timeline, job_id: str, attempt: int = 1) -> None:

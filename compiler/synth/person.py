@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from compiler.synth import billing, jobs
+from compiler.synth import billing, incidents, jobs
 from compiler.synth import catalog as c
 from compiler.synth.journey import first_session, page
 from compiler.synth.population import Population
@@ -19,6 +19,12 @@ from compiler.synth.timeline import Timeline
 
 def live(tl: Timeline, pop: Population, i: int) -> None:
     """Emit every event of person i into `tl`."""
+    _journey(tl, pop, i)
+    # Buyers keep their account (a subscription may still renew); the rest may leave for good.
+    incidents.end_of_life(tl, came_back=bool(pop.active[i]) or int(pop.reached[i]) >= 9)
+
+
+def _journey(tl: Timeline, pop: Population, i: int) -> None:
     first_session(tl, pop, i)
     reached = int(pop.reached[i])
     if reached == 5 and tl.r.random() < 0.3:

@@ -30,8 +30,7 @@ def _target(module: ModuleType) -> Target:
 
 
 TARGETS: dict[str, Target] = {
-    t.name: t
-    for t in map(_target, (jsonschema, python, typescript, sql, simulation_target, docs))
+    t.name: t for t in map(_target, (jsonschema, python, typescript, sql, simulation_target, docs))
 }
 
 
