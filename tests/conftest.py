@@ -7,7 +7,9 @@ tests/golden/, prints what changed, and the diff is reviewed in git like any oth
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,23 @@ ROOT = Path(__file__).resolve().parent.parent
 PLAN_DIR = ROOT / "tracking_plan"
 FIXTURES = ROOT / "tests" / "fixtures"
 GOLDEN = ROOT / "tests" / "golden"
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots; gitignored
+
+# Headless Chromium: Debian's package (`make browser` installs it), driven by playwright, which
+# never downloads a browser of its own. Without the background-networking flags Chromium tries
+# to reach Google's hosts, which this machine's closed network refuses.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,3 +95,35 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
                 pytest.fail(f"{rel} differs from its golden file (run `make goldens`):\n{diff}")
 
     return check
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A headless Chromium with a fresh profile (--user-data-dir) for the module's tests."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=LAPTOP,
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A tab that records JavaScript errors and failed loads; the test fails on any."""
+    tab = browser.new_page()
+    tab.set_viewport_size(LAPTOP)
+    problems: list[str] = []
+    tab.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    tab.on("requestfailed", lambda req: problems.append(f"failed to load {req.url}"))
+    tab.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    yield tab
+    tab.close()
+    assert not problems, problems

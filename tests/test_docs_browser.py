@@ -6,7 +6,6 @@ it and never downloads a browser. Screenshots land in tests/artifacts/ (gitignor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,11 @@ import pytest
 from compiler.build import compare, write
 from compiler.docs.funnel import NODE_W
 from compiler.docs.site import render_site
-from tests.conftest import ROOT
+from tests.conftest import ARTIFACTS, LAPTOP, PHONE, ROOT  # the browser fixtures live there
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="install the dev extra")
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -40,36 +26,6 @@ def site_dir(plan, tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
     files = render_site(plan)
     write(out, files, compare(out, files, []))
     return out
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh --user-data-dir
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport=LAPTOP,
-        )
-        yield context
-        context.close()
-
-
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    """A tab that records JavaScript errors and failed loads; the test fails on any."""
-    tab = browser.new_page()
-    tab.set_viewport_size(LAPTOP)
-    problems: list[str] = []
-    tab.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    tab.on("requestfailed", lambda req: problems.append(f"failed to load {req.url}"))
-    tab.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
-    yield tab
-    tab.close()
-    assert not problems, problems
 
 
 def _url(site_dir: Path, relative: str) -> str:
