@@ -325,7 +325,7 @@ def headline(inputs: ReportInputs) -> list[tuple[str, str]]:
     if inputs.audit:
         total = int(inputs.audit.get("rows_total", 0))
         out.append(("rows audited", f"{total:,}"))
-        out.append(
-            ("findings", f"{sum(int(v) for v in (inputs.audit.get('summary') or {}).values()):,}")
-        )
+        # never_seen is coverage information (severity info), not a problem with the data
+        problems = [f for f in inputs.audit.get("findings") or [] if f.get("severity") != "info"]
+        out.append(("findings", f"{sum(int(f.get('count', 0)) for f in problems):,}"))
     return out
