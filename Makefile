@@ -1,76 +1,102 @@
-# Everything a fresh machine needs is installed from here (Python venv, pip packages; later
-# targets add npm packages and Debian's chromium). `make demo` and `make test` are the two
-# commands in the README's Quickstart.
+# Everything a fresh machine needs is installed from here: the Python venv and pip packages,
+# npm packages for the tests (tests/node, tests/hogql, tests/a11y), and Debian's chromium.
+# `make demo` and `make test` are the two commands in the README's Quickstart.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TRACKPLAN := $(BIN)/trackplan
+DEMO := out/demo
+# pip's output goes to a log that is shown only when an install fails.
+PIP_LOG := $(VENV)/pip.log
+PIP := $(BIN)/pip install -q
+QUIET_PIP := > $(PIP_LOG) 2>&1 || (cat $(PIP_LOG); exit 1)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# node-dev and codegen-demo: codegen for app teams (issue 3)
-.PHONY: node-dev codegen-demo
-.PHONY: all install dev demo test lint build check bench format clean goldens
+.PHONY: all install dev demo test lint build check bench format clean goldens browser node
 
 all: test
 
-# --- set-up ---------------------------------------------------------------------------------
+# --- Python ---------------------------------------------------------------------------------
+# Each stamp imports what it installed, so a failed pip install stops here, not in a test.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/pip install -q -e . 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import compiler, click, yaml, jsonschema, jinja2, rich, duckdb, brotli, pytz"
+	$(PIP) --upgrade pip $(QUIET_PIP)
+	$(PIP) -e . $(QUIET_PIP)
+	$(BIN)/python -c "import compiler, click, yaml, jsonschema, jinja2, rich, duckdb, brotli, numpy"
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import pytest, hypothesis, black, mypy, chdb, sqlglot"
+# The demo also sends through the real posthog-python (preview) and draws the report's charts.
+$(VENV)/.demo-installed: $(VENV)/.installed
+	$(PIP) -e '.[codegen,report]' $(QUIET_PIP)
+	$(BIN)/python -c "import posthog, pydantic, matplotlib"
 	touch $@
 
-# funnel: PostHog's own HogQL parser (npm, WebAssembly) parses generated/sql/hogql in the tests.
-tests/hogql/node_modules/.installed: tests/hogql/package-lock.json
-	command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
-	cd tests/hogql && npm ci --silent --no-audit --no-fund
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PIP) -e '.[dev]' $(QUIET_PIP)
+	$(BIN)/python -c "import pytest, hypothesis, black, mypy, chdb, sqlglot, playwright, posthog, matplotlib, pyarrow"
 	touch $@
 
 install: $(VENV)/.installed
-dev: $(VENV)/.dev-installed tests/hogql/node_modules/.installed
+dev: $(VENV)/.dev-installed node
 
-# --- codegen for app teams (issue 3): npm packages the tests use -------------------------------
-# TypeScript (tsc --strict on generated/typescript) and the real posthog-node, posthog-js and
-# jsdom the tests send through, pinned by tests/node/package-lock.json.
-NODE_TESTS := tests/node
-$(NODE_TESTS)/node_modules/.installed: $(NODE_TESTS)/package.json $(NODE_TESTS)/package-lock.json
+# --- npm packages the tests use (node and npm from Debian when missing) -----------------------
+# tests/node: tsc, posthog-node, posthog-js and jsdom for the generated TypeScript (issue 3);
+# tests/hogql: PostHog's own HogQL parser for generated/sql/hogql (issue 5);
+# tests/a11y: axe-core for the doc site's accessibility checks (issue 6).
+NPM_DIRS := tests/node tests/hogql tests/a11y
+NPM_STAMPS := $(NPM_DIRS:%=%/node_modules/.installed)
+%/node_modules/.installed: %/package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || \
-		(apt-get update && apt-get install -y nodejs npm)
-	npm ci --prefix $(NODE_TESTS) --no-audit --no-fund
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
+	npm ci --prefix $* --no-audit --no-fund --loglevel=error
 	touch $@
-node-dev: $(NODE_TESTS)/node_modules/.installed
+node: $(NPM_STAMPS)
 
-# `make demo` ends with one event as the generated Python package sends it to PostHog and Meta
-# (the real posthog-python client builds the message; nothing leaves the machine).
-$(VENV)/.codegen-installed: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[codegen]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import posthog, pydantic"
+# --- Debian's chromium for the browser tests (playwright drives it, never downloads one) --------
+BROWSER_STAMP := $(VENV)/.browser-installed
+$(BROWSER_STAMP): | $(BIN)/python
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	/usr/bin/chromium --version 2>/dev/null
 	touch $@
-codegen-demo: $(VENV)/.codegen-installed
-	$(TRACKPLAN) preview purchase_completed
+browser: $(BROWSER_STAMP)
 
 # --- the two Quickstart commands ------------------------------------------------------------
-demo: install
-	$(TRACKPLAN) lint
+# The main job end to end on the shipped plan; outputs land in out/demo/ (gitignored).
+demo: $(VENV)/.demo-installed
+	@mkdir -p $(DEMO)
+	@echo; echo "== 1. lint the plan and compile it into generated/"
+	$(TRACKPLAN) lint --strict
 	$(TRACKPLAN) build
 	$(TRACKPLAN) build --check
-	$(MAKE) --no-print-directory codegen-demo
-	# --- audit (issue 4): a sample PostHog export with deliberate drift; findings are expected,
-	# so the report is shown and its exit code 1 does not stop the demo.
+	@echo; echo "== 2. one event as the generated Python tracker sends it to PostHog and Meta"
+	$(TRACKPLAN) preview purchase_completed
+	@echo; echo "== 3. audit a sample export with deliberate drift (findings expected: exit 1)"
 	$(TRACKPLAN) audit tests/fixtures/exports/sample_export.jsonl || [ $$? -eq 1 ]
-	$(TRACKPLAN) audit tests/fixtures/exports/sample_export.jsonl --format html -o audit-report.html || [ $$? -eq 1 ]
-	@echo "audit report: audit-report.html"
+	$(TRACKPLAN) audit tests/fixtures/exports/sample_export.jsonl --format html -o $(DEMO)/audit-sample.html || [ $$? -eq 1 ]
+	@echo; echo "== 4. synthesise 30 days of 20,000 people as a PostHog batch export"
+	$(TRACKPLAN) synth --users 20000 --days 30 --seed 1 -o $(DEMO)/events.jsonl.gz --truth $(DEMO)/truth.jsonl
+	@echo; echo "== 5. audit it against the plan (clean: exit 0)"
+	$(TRACKPLAN) audit $(DEMO)/events.jsonl.gz --format json -o $(DEMO)/audit.json
+	$(TRACKPLAN) audit $(DEMO)/events.jsonl.gz
+	@echo; echo "== 6. funnel rates with 95% intervals"
+	$(TRACKPLAN) rates $(DEMO)/events.jsonl.gz
+	@echo; echo "== 7. fit the transition rates and churn hazard"
+	$(TRACKPLAN) fit $(DEMO)/events.jsonl.gz -o $(DEMO)/fitted.json
+	@echo; echo "== 8. forecast 10M impressions x 10,000 runs from the fitted rates, and the best lever"
+	$(TRACKPLAN) simulate --config $(DEMO)/fitted.json --impressions 10000000 --runs 10000 --seed 1 --sweep
+	@echo; echo "== 9. the doc site with each event's production health"
+	$(TRACKPLAN) docs --audit $(DEMO)/audit.json --out $(DEMO)/docs
+	@echo; echo "== 10. the report"
+	$(TRACKPLAN) report $(DEMO)/events.jsonl.gz -o $(DEMO)/report.html --impressions 10000000
+	@echo; echo "report: $(abspath $(DEMO)/report.html)"
 
-test: dev node-dev
+test: dev browser
 	$(BIN)/python -m pytest -q
 
 # --- day to day -----------------------------------------------------------------------------
@@ -90,28 +116,8 @@ format: dev
 	$(BIN)/black compiler tests
 	$(BIN)/ruff check --fix compiler tests
 
-clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache audit-report.html
-
 goldens: dev
 	$(BIN)/python -m pytest -q --update-goldens -s tests | grep -E "golden (updated|removed)|passed|failed" || true
 
-# --- doc site browser tests (issue 6) -------------------------------------------------------
-# The doc site tests drive Debian's chromium headless through playwright (which never downloads
-# a browser of its own) and inject axe-core (npm, tests/a11y/) to check accessibility. Install
-# both once, chromium and npm only when missing; `make test` depends on it.
-BROWSER_STAMP := $(VENV)/.browser-installed
-.PHONY: browser
-$(BROWSER_STAMP): tests/a11y/package-lock.json | $(BIN)/python
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
-	fi
-	@if ! command -v npm >/dev/null; then \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; \
-	fi
-	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
-	/usr/bin/chromium --version 2>/dev/null
-	touch $@
-browser: $(BROWSER_STAMP)
-test: browser
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache out $(NPM_DIRS:%=%/node_modules)

@@ -48,7 +48,12 @@ def report(
     seed: int,
 ) -> None:
     """Audit, rates, fitted rates and a forecast from EXPORT(s), as one self-contained HTML page."""
-    from compiler.report import render
+    try:
+        from compiler.report import render
+    except ImportError as exc:  # matplotlib is an extra
+        raise InputError(
+            f"the report needs matplotlib ({exc}): pip install 'trackplan[report]'"
+        ) from None
     from compiler.report.pipeline import analyse
 
     window_days = parse_window(window)
