@@ -107,3 +107,28 @@ def test_console_script_end_to_end(tmp_path):
         [sys.executable, "-m", "compiler", "--version"], capture_output=True, text=True
     )
     assert module.returncode == 0 and "trackplan" in module.stdout
+
+
+def test_every_registered_command_loads_and_typos_get_a_suggestion():
+    from compiler.cli.main import COMMANDS
+
+    runner = CliRunner()
+    for name in COMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+    typo = runner.invoke(cli, ["lnt"])
+    assert typo.exit_code == 2 and "Did you mean 'lint'?" in typo.output
+
+
+def test_lint_does_not_import_the_heavy_commands():
+    script = (
+        "import sys\n"
+        "from compiler.cli.main import cli\n"
+        "try:\n"
+        f"    cli(['lint', '--plan', {str(PLAN_DIR)!r}])\n"
+        "finally:\n"
+        "    heavy = ('duckdb', 'numpy', 'datamodel_code_generator', 'matplotlib')\n"
+        "    print('HEAVY', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    probe = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert "HEAVY []" in probe.stdout, probe.stdout + probe.stderr

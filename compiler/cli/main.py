@@ -1,32 +1,60 @@
-"""The `trackplan` console script: one click group; each command lives in its own module."""
+"""The `trackplan` console script: one click group; each command lives in its own module.
+
+COMMANDS is the one registry. Modules are imported only when their command runs (or for
+`--help`), so `trackplan lint` does not pay for DuckDB, numpy or the code generators.
+"""
 
 from __future__ import annotations
+
+import difflib
+import importlib
 
 import click
 
 from compiler import __version__
-from compiler.cli.audit import audit
-from compiler.cli.build import build
-from compiler.cli.docs import docs
-from compiler.cli.fit import fit
-from compiler.cli.lint import lint
-from compiler.cli.preview import preview_command
-from compiler.cli.rates import rates
-from compiler.cli.report import report
-from compiler.cli.simulate import simulate
-from compiler.cli.synth import synth
 
-COMMANDS = (lint, build, audit, docs, preview_command, rates, fit, simulate, synth, report)
+COMMANDS: dict[str, str] = {
+    "lint": "compiler.cli.lint:lint",
+    "build": "compiler.cli.build:build",
+    "audit": "compiler.cli.audit:audit",
+    "rates": "compiler.cli.rates:rates",
+    "fit": "compiler.cli.fit:fit",
+    "synth": "compiler.cli.synth:synth",
+    "simulate": "compiler.cli.simulate:simulate",
+    "report": "compiler.cli.report:report",
+    "docs": "compiler.cli.docs:docs",
+    "preview": "compiler.cli.preview:preview_command",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            ctx.fail(f"No such command '{name}'.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command) and command.name == cmd_name, target
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trackplan")
 def cli() -> None:
     """trackplan: compile a YAML tracking plan into schemas and code, and audit events against it."""
-
-
-for command in COMMANDS:
-    cli.add_command(command)
 
 
 def main() -> None:
