@@ -1,8 +1,9 @@
 """`make bench`: run every tests/benchmarks/bench_*.py and print one table.
 
-Each module exposes `run() -> list[dict]`; a row has `name`, `figure` (what was measured, with
+Each module exposes `run() -> list[dict]`; a row has `name`, `figures` (what was measured, with
 its unit), `baseline` (what it is compared with, measured in the same run) and `ratio`. Nothing
-here asserts on time: benchmarks report, tests decide.
+here asserts on time: benchmarks report, tests decide. The same table is printed again as
+Markdown for the README.
 """
 
 from __future__ import annotations
@@ -26,14 +27,20 @@ def main(selected: list[str]) -> int:
     table = Table(title="trackplan benchmarks (2-core machine, same-run baselines)")
     for column in ("benchmark", "measured", "baseline", "ratio"):
         table.add_column(column)
+    rows: list[tuple[str, ...]] = []
     for name in names:
         started = time.perf_counter()
         console.print(f"[bold]running {name}[/bold] ...")
         module = importlib.import_module(f"tests.benchmarks.{name}")
         for row in module.run():
-            table.add_row(row["name"], row["figure"], row["baseline"], row["ratio"])
+            cells = tuple(str(row[key]) for key in ("name", "figures", "baseline", "ratio"))
+            rows.append(cells)
+            table.add_row(*cells)
         console.print(f"  done in {time.perf_counter() - started:.1f} s")
     console.print(table)
+    print("\n| benchmark | measured | baseline (same run) | ratio |\n|---|---|---|---|")
+    for cells in rows:
+        print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return 0
 
 
