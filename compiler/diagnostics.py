@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,6 +79,18 @@ def error(code: str, message: str, location: Location | None = None) -> Diagnost
 
 def warning(code: str, message: str, location: Location | None = None) -> Diagnostic:
     return Diagnostic(Level.WARNING, code, message, location)
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name most like `name`, or None when nothing is close."""
+    matches = difflib.get_close_matches(name, list(known), n=1)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' Did you mean 'x'?' for the closest known name, or '' (usage errors end with it)."""
+    match = closest(name, known)
+    return f" Did you mean '{match}'?" if match else ""
 
 
 def sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

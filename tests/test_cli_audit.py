@@ -136,7 +136,7 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     import pytest
 
     if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed (Debian package chromium)")
+        pytest.fail("chromium is not installed: run `make browser` (Debian package chromium)")
     report = tmp_path / "r.html"
     run(SAMPLE, "--format", "html", "-o", str(report))
     done = subprocess.run(

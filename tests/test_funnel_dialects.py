@@ -71,7 +71,7 @@ def test_clickhouse_equals_duckdb(plan, tmp_path, with_person_id):
 def test_every_hogql_file_parses_with_posthogs_parser(plan, tmp_path):
     node = shutil.which("node")
     if node is None or not (HOGQL_DIR / "node_modules" / "@posthog" / "hogql-parser").is_dir():
-        pytest.skip("node or tests/hogql/node_modules missing: run `make dev`")
+        pytest.fail("node or tests/hogql/node_modules missing: run `make dev`")
     files = []
     for path, text in sql_target.render(plan).items():
         if path.parts[1] == "hogql":

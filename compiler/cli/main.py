@@ -6,12 +6,12 @@ COMMANDS is the one registry. Modules are imported only when their command runs 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 
 import click
 
 from compiler import __version__
+from compiler.diagnostics import did_you_mean
 
 COMMANDS: dict[str, str] = {
     "lint": "compiler.cli.lint:lint",
@@ -36,9 +36,7 @@ class _LazyGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in COMMANDS:
-            close = difflib.get_close_matches(name, COMMANDS, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            ctx.fail(f"No such command '{name}'.{hint}")
+            ctx.fail(f"No such command '{name}'.{did_you_mean(name, COMMANDS)}")
         return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

@@ -8,8 +8,9 @@ in PostHog). Everything else in a query is plain SQL shared by all three.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
+
+from compiler.diagnostics import did_you_mean
 
 
 def quote(value: str) -> str:
@@ -173,8 +174,7 @@ def get(name: str) -> Dialect:
     try:
         return DIALECTS[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(DIALECTS), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(name, DIALECTS)
         raise UnknownDialect(
             f"unknown SQL dialect '{name}'.{hint} Known: {', '.join(DIALECTS)}"
         ) from None

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.diagnostics import Diagnostic, Location, error
+from compiler.diagnostics import Diagnostic, Location, closest, error
 from compiler.plan.shape import Sections
 from compiler.plan.source import YList, YMap
 
 
 def suggest(name: str, known: Any) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """Lint messages carry the hint in brackets: `undefined layer 'x' (did you mean 'y'?)`."""
+    match = closest(name, known)
+    return f" (did you mean '{match}'?)" if match else ""
 
 
 @dataclass

@@ -8,11 +8,11 @@ known and only sampling noise remains).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
 
 import numpy as np
 
+from compiler.diagnostics import did_you_mean
 from compiler.simulation.config import SimConfig, SimTransition
 
 CTR = "ctr"
@@ -43,8 +43,7 @@ def resolve_name(config: SimConfig, name: str) -> str:
     if name in config.transitions or name == CTR:
         return name
     known = [*PRD_NAMES, *(t.name for t in config.chain(10))]
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(name, known)
     raise UnknownParameter(f"unknown parameter '{name}'.{hint} Known: {', '.join(known)}")
 
 

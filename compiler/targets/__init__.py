@@ -6,12 +6,12 @@ and a pure `render(plan) -> dict[PurePosixPath, str]` whose paths start with OUT
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import ModuleType
 
+from compiler.diagnostics import did_you_mean
 from compiler.plan.model import Plan
 from compiler.targets import docs, jsonschema, python, sql, typescript
 from compiler.targets import simulation as simulation_target
@@ -42,6 +42,5 @@ def get(name: str) -> Target:
     try:
         return TARGETS[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(TARGETS), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(name, TARGETS)
         raise UnknownTarget(f"unknown target '{name}'.{hint} Known: {', '.join(TARGETS)}") from None
