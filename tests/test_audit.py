@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.audit import run_audit
+from compiler.audit import run_audit, screen_for
 from compiler.audit.findings import KINDS
 from compiler.exports import open_events
 from tests.conftest import FIXTURES
@@ -21,9 +21,14 @@ from tests.export_rows import posthog_row, write_posthog_jsonl
 SAMPLE = FIXTURES / "exports" / "sample_export.jsonl"
 
 
-def audit(plan, inputs: list[str], engine: str = "duckdb", **options: Any) -> dict[str, Any]:
+def audit(
+    plan, inputs: list[str], engine: str = "duckdb", screened: bool = True, **options: Any
+) -> dict[str, Any]:
+    """The audit as the CLI runs it: the DuckDB engine reads through the screen."""
     con = duckdb.connect()
-    report = open_events(con, inputs)
+    strict = bool(options.get("strict_system", False))
+    screen = screen_for(plan, strict_system=strict) if engine == "duckdb" and screened else None
+    report = open_events(con, inputs, screen=screen)
     document = run_audit(con, report, plan, engine=engine, **options).to_json()
     document.pop("engine")
     return document
@@ -32,6 +37,7 @@ def audit(plan, inputs: list[str], engine: str = "duckdb", **options: Any) -> di
 def both(plan, inputs: list[str], **options: Any) -> dict[str, Any]:
     fast = audit(plan, inputs, "duckdb", **options)
     assert fast == audit(plan, inputs, "jsonschema", **options)
+    assert fast == audit(plan, inputs, "duckdb", screened=False, **options)
     return fast
 
 

@@ -62,6 +62,8 @@ def test_events_view_has_exactly_the_agreed_columns(tmp_path: Path, con) -> None
         ("properties", "VARCHAR"),
         ("_file", "VARCHAR"),
         ("_row", "BIGINT"),
+        ("_clean", "BOOLEAN"),  # set only when read with an audit screen
+        ("_seq", "BOOLEAN"),
     ]
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import duckdb
 
-from compiler.audit import duck, reference
+from compiler.audit import duck, reference, screen
 from compiler.audit.findings import EXAMPLES, AuditResult, Finding
 from compiler.audit.rules import AuditRules
-from compiler.exports import ExportReport
+from compiler.exports import ExportReport, Screen
 from compiler.plan.model import Plan
 
 ENGINES = {"duckdb": duck.run, "jsonschema": reference.run}
@@ -25,6 +25,14 @@ def _with_details(findings: list[Finding], plan: Plan, rules: AuditRules) -> Non
             f.detail = f"deprecated event; send {plan.deprecated_events[f.event].replaced_by}"
         elif f.kind == "deprecated_property" and f.property:
             f.detail = f"deprecated; send {rules.deprecated[f.property]}"
+
+
+def screen_for(plan: Plan, *, strict_system: bool = False) -> Screen:
+    """The screen to read exports with before a DuckDB-engine audit (see `audit.screen`): rows it
+    proves clean skip the exact checks, and clean rows no cross-row check reads drop their
+    properties. Only the DuckDB engine may audit a view read this way."""
+    rules = AuditRules(plan, strict_system=strict_system)
+    return Screen(*screen.for_rules(rules, duck.columns_ok(rules)))
 
 
 def run_audit(

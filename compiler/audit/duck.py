@@ -95,7 +95,8 @@ def _base(t: PlanTables, text_files: list[str], extra: str) -> str:
     coalesce(e.uuid, e._file || ':' || e._row) AS ex, {text} AS _text,
     pe.event IS NOT NULL AS known, pe.allowed, pe.non_null, pe.required_envelope, pe.required,
     pe.layers, {extra}
-  FROM events e LEFT JOIN plan_events pe ON e.event = pe.event"""
+  FROM events e LEFT JOIN plan_events pe ON e.event = pe.event
+  WHERE NOT coalesce(e._clean, false)"""
 
 
 def entries_sql(t: PlanTables, text_files: list[str]) -> str:
@@ -163,13 +164,12 @@ FROM (SELECT *, unnest([k1, k2, k3]) AS kind FROM kinds WHERE coalesce(k1, k2, k
 WHERE kind IS NOT NULL"""
 
 
-def _column_checks(rules: AuditRules) -> list[str]:
+def column_failures(rules: AuditRules) -> list[tuple[str, str, str]]:
+    """(kind, column, SQL condition) for each way an envelope column of a plan event fails."""
     out = []
     for col in rules.columns:
         if col.required:
-            out.append(
-                f"CASE WHEN known AND {col.name} IS NULL THEN {{'kind': 'missing_envelope_field', 'property': {lit(col.name)}}} END"
-            )
+            out.append(("missing_envelope_field", col.name, f"{col.name} IS NULL"))
         if col.name == "timestamp":
             continue  # a typed column: a valid date-time whenever present
         failed = []
@@ -181,11 +181,22 @@ def _column_checks(rules: AuditRules) -> list[str]:
             if pattern:
                 failed.append(f"NOT regexp_matches({col.name}, {lit(pattern)})")
         if failed:
-            out.append(
-                f"CASE WHEN known AND {col.name} IS NOT NULL AND ({' OR '.join(failed)}) "
-                f"THEN {{'kind': 'constraint_violation', 'property': {lit(col.name)}}} END"
-            )
+            condition = f"{col.name} IS NOT NULL AND ({' OR '.join(failed)})"
+            out.append(("constraint_violation", col.name, condition))
     return out
+
+
+def columns_ok(rules: AuditRules) -> str:
+    """SQL: no envelope column of a plan event row fails."""
+    failures = [f"({condition})" for _, _, condition in column_failures(rules)]
+    return f"NOT coalesce({' OR '.join(failures)}, true)" if failures else "true"
+
+
+def _column_checks(rules: AuditRules) -> list[str]:
+    return [
+        f"CASE WHEN known AND {condition} THEN {{'kind': {lit(kind)}, 'property': {lit(name)}}} END"
+        for kind, name, condition in column_failures(rules)
+    ]
 
 
 def rows_sql(rules: AuditRules, t: PlanTables, text_files: list[str]) -> str:

@@ -59,6 +59,7 @@ rows AS (
          coalesce(e.uuid, e._file || ':' || e._row) AS ex,
          coalesce(e.person_id, m.target, e.distinct_id) AS person
   FROM events e LEFT JOIN idmap m ON e.distinct_id = m.other
+  WHERE coalesce(e._seq, true)
 )"""
 
 

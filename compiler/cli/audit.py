@@ -12,7 +12,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from compiler.audit import ENGINES, run_audit
+from compiler.audit import ENGINES, run_audit, screen_for
 from compiler.audit.findings import LEVELS
 from compiler.audit.output import to_html, to_json, to_junit, to_text
 from compiler.audit.rules import csv_nulls
@@ -108,7 +108,8 @@ def audit(
     status = Console(stderr=True)
     con = _connection(memory_limit)
     with _progress(status, "reading exports"):
-        exports = open_events(con, inputs, csv_nulls(plan))
+        screen = screen_for(plan, strict_system=strict_system) if engine == "duckdb" else None
+        exports = open_events(con, inputs, csv_nulls(plan), screen)
         if exports.errors:
             raise InputError("; ".join(exports.errors))
     with _progress(status, f"auditing {exports.rows_total} rows"):

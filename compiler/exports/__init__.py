@@ -5,7 +5,8 @@ auto-detects each file's format and creates the temp view `events`:
 
     uuid VARCHAR, event VARCHAR, distinct_id VARCHAR, timestamp TIMESTAMPTZ (UTC),
     person_id VARCHAR (NULL when absent), properties VARCHAR (a JSON object as text),
-    _file VARCHAR, _row BIGINT (1-based line or row in its file)
+    _file VARCHAR, _row BIGINT (1-based line or row in its file),
+    _clean BOOLEAN, _seq BOOLEAN (NULL unless read with an audit screen: see `load.Screen`)
 
 The plan's envelope fields (source, environment, user_id, experiment_variant) sit inside
 `properties` and the session id as `$session_id`, as PostHog stores them; canonical §10 rows are
@@ -26,10 +27,11 @@ import duckdb
 
 from compiler.exports import load
 from compiler.exports.detect import Prepared, prepare
+from compiler.exports.load import Screen
 from compiler.exports.report import WRONG_HEADER, BadRow, ExportFile, ExportReport
 from compiler.exports.sources import Source, expand
 
-__all__ = ["BadRow", "CsvNulls", "ExportFile", "ExportReport", "open_events"]
+__all__ = ["BadRow", "CsvNulls", "ExportFile", "ExportReport", "Screen", "open_events"]
 
 CsvNulls = Mapping[str, Collection[str]]
 
@@ -46,7 +48,12 @@ def _api_to_jsonl(path: Path, workdir: Path) -> Path:
 
 
 def _read_one(
-    con: duckdb.DuckDBPyConnection, source: Source, workdir: Path, n: int, csv_nulls: CsvNulls
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    workdir: Path,
+    n: int,
+    csv_nulls: CsvNulls,
+    screen: Screen | None,
 ) -> ExportFile:
     if source.missing_reason is not None:
         return ExportFile(source.name, "missing", complete=False, notes=[source.missing_reason])
@@ -59,7 +66,8 @@ def _read_one(
         info.complete = False
         info.notes.append(prepared.partial_note)
     try:
-        _dispatch(con, prepared, source.name, workdir, f"_trackplan_rejects_{n}", info, csv_nulls)
+        rejects = f"_trackplan_rejects_{n}"
+        _dispatch(con, prepared, source.name, workdir, rejects, info, csv_nulls, screen)
     except (duckdb.Error, ValueError, OSError) as exc:
         info.complete, info.failed = False, True
         info.notes.append(f"could not read as {info.format}: {str(exc).splitlines()[0]}")
@@ -74,6 +82,7 @@ def _dispatch(
     rejects: str,
     info: ExportFile,
     csv_nulls: CsvNulls,
+    screen: Screen | None,
 ) -> None:
     path = str(prepared.path)
     if prepared.format == "empty":
@@ -86,15 +95,15 @@ def _dispatch(
         )
     elif prepared.format == "parquet":
         info.format = "posthog-parquet"
-        load.insert_parquet(con, path, name)
+        load.insert_parquet(con, path, name, screen)
     elif prepared.format == "csv":
         _read_csv(con, path, name, rejects, info, csv_nulls)
     elif prepared.format == "events-api":
         api = _api_to_jsonl(prepared.path, workdir)
-        load.insert_jsonl(con, str(api), name, None, rejects)
+        load.insert_jsonl(con, str(api), name, None, rejects, screen)
     else:
         info.format = "posthog-jsonl"
-        load.insert_jsonl(con, path, name, prepared.codec, rejects)
+        load.insert_jsonl(con, path, name, prepared.codec, rejects, screen)
 
 
 def _read_csv(
@@ -152,19 +161,24 @@ def _tally(con: duckdb.DuckDBPyConnection, report: ExportReport) -> None:
 
 
 def open_events(
-    con: duckdb.DuckDBPyConnection, inputs: Sequence[str], csv_nulls: CsvNulls | None = None
+    con: duckdb.DuckDBPyConnection,
+    inputs: Sequence[str],
+    csv_nulls: CsvNulls | None = None,
+    screen: Screen | None = None,
 ) -> ExportReport:
     """Read every input into the temp view `events`; return what was read and what was not.
 
     `csv_nulls` maps an event to the properties whose empty CSV cell means null rather than
-    absent (a CSV cannot tell them apart); see `compiler.audit.rules.csv_nulls`."""
+    absent (a CSV cannot tell them apart); see `compiler.audit.rules.csv_nulls`. `screen` (from
+    `compiler.audit.screen_for`) marks clean rows as they are read and drops the properties
+    nobody will read; only the DuckDB audit engine reads such a view."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute(load.CREATE_ROWS)
     report = ExportReport()
     workdir = Path(tempfile.mkdtemp(prefix="trackplan-export-"))
     try:
         for n, source in enumerate(expand(inputs, workdir)):
-            report.files.append(_read_one(con, source, workdir, n, csv_nulls or {}))
+            report.files.append(_read_one(con, source, workdir, n, csv_nulls or {}, screen))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     con.execute(load.EVENTS_VIEW)

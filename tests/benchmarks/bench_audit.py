@@ -24,13 +24,13 @@ import duckdb, time, resource, json, sys, tempfile
 from pathlib import Path
 from compiler.plan import load_plan
 from compiler.exports import open_events
-from compiler.audit import run_audit
+from compiler.audit import run_audit, screen_for
 plan = load_plan(Path('tracking_plan')).plan
 t = time.perf_counter()
 con = duckdb.connect()
 con.execute("SET memory_limit = '768MB'")
 con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/trackplan-duckdb'")
-report = open_events(con, [sys.argv[1]])
+report = open_events(con, [sys.argv[1]], screen=screen_for(plan))
 result = run_audit(con, report, plan)
 seconds = time.perf_counter() - t
 print(json.dumps({"rows": report.rows_total, "seconds": seconds,
