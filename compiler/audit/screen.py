@@ -237,8 +237,15 @@ def value_regex(rule: KeyRule, event: str, layers: tuple[str, ...] | None = None
     `layers` narrows the `source` key to the event's layers (another value is wrong_source)."""
     prop = rule.prop
     options: list[str] = ["null"] if rule.nullable_for(event) else []
-    if prop.format is not None or prop.type not in ("string", "integer", "number", "boolean"):
+    if prop.type not in ("string", "integer", "number", "boolean"):
         return None
+    if prop.format is not None:
+        if not (prop.format == "email" and prop.pii and prop.enum is None and not prop.pattern):
+            return None
+        if prop.min_length is not None or prop.max_length is not None:
+            return None
+        # rules.FORMAT_PATTERNS["email"] on an unescaped string: one @, no space around it.
+        return "(?:" + "|".join([*options, r'"[^@\s"\\]+@[^@\s"\\]+"']) + ")"
     if prop.type == "boolean":
         options.append("true|false")
     elif prop.type == "string":

@@ -52,7 +52,6 @@ _PATHS = ["uuid", "id", "event", "distinct_id", "timestamp", "person_id", "prope
 _PATHS += [top for top, _ in CANONICAL_TOP]
 
 
-
 class Screen(NamedTuple):
     """SQL over a read row (uuid, event, distinct_id, timestamp, person_id, properties) that
     the audit supplies: `clean` rows need no exact check; a clean row keeps its properties
