@@ -11,8 +11,6 @@ line numbers, and the numbering of the lines after them is corrected.
 from __future__ import annotations
 
 import json
-import mmap
-import os
 from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
@@ -148,18 +146,16 @@ def _shaped_insert(values_ctes: str, name: str, screen: Screen | None) -> str:
 
 
 def _newlines(path: str) -> int:
-    """Lines in a plain file (a last line without a newline counts); numpy over a memory map
-    counts about 2.5 GB/s, twice bytes.count on chunks read into Python."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return 0
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            data = np.frombuffer(mapped, dtype=np.uint8)
-            count = 0
-            for start in range(0, len(data), 1 << 24):
-                count += int(np.count_nonzero(data[start : start + (1 << 24)] == 10))
-            last = int(data[-1])
-            del data  # the map cannot close while a view of it lives
+    """Lines in a plain file (a last line without a newline counts). numpy over one reused
+    16 MiB buffer: about twice as fast as bytes.count, and unlike a memory map it does not
+    leave the whole file in the process's resident set."""
+    buffer = bytearray(1 << 24)
+    view = np.frombuffer(buffer, dtype=np.uint8)
+    count, last = 0, 10
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            count += int(np.count_nonzero(view[:size] == 10))
+            last = int(view[size - 1])
     return count + (last != 10)
 
 
