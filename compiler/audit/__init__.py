@@ -32,7 +32,7 @@ def screen_for(plan: Plan, *, strict_system: bool = False) -> Screen:
     proves clean skip the exact checks, and clean rows no cross-row check reads drop their
     properties. Only the DuckDB engine may audit a view read this way."""
     rules = AuditRules(plan, strict_system=strict_system)
-    return Screen(*screen.for_rules(rules, duck.columns_ok(rules)))
+    return Screen(screen.clean_sql(rules, duck.columns_ok(rules)), screen.sequence_sql(rules))
 
 
 def run_audit(

@@ -24,6 +24,7 @@ from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 from compiler.audit.rules import EMAIL_LIKE, PHONE_LIKE, AuditRules, KeyRule
+from compiler.exports.load import sql_text
 from compiler.plan.model import Property
 
 # JSON texts as DuckDB writes them (compact, valid): one string, one number, one scalar.
@@ -51,14 +52,6 @@ _SAFE_IN = {sre_c.LITERAL, sre_c.RANGE}
 def escape(text: str) -> str:
     """`text` as an RE2 literal."""
     return "".join(c if c.isalnum() or c == "_" or ord(c) > 127 else "\\" + c for c in text)
-
-
-def _sql(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def _lit(text: str) -> str:
-    return "'" + _sql(text) + "'"
 
 
 def _json_plain(text: str) -> bool:
@@ -285,21 +278,14 @@ def _string_ok(prop: Property, value: str) -> bool:
 
 def not_words(words: list[str]) -> str:
     """Unescaped string contents other than `words` (a regex over string characters)."""
-    if not words:
-        return f"{_PLAIN}*"
-    if "" in words:
-        rest = [w for w in words if w]
-        if not rest:
-            return f"{_PLAIN}+"
-        firsts = sorted({w[0] for w in rest})
-        others = "[^" + "".join(escape(c) for c in firsts) + '"\\\\]'
-        alts = [f"{others}{_PLAIN}*"]
-        alts += [f"{escape(c)}(?:{not_words([w[1:] for w in rest if w[0] == c])})" for c in firsts]
-        return "(?:" + "|".join(alts) + ")"
-    firsts = sorted({w[0] for w in words})
+    rest = [w for w in words if w]
+    if not rest:
+        return f"{_PLAIN}+" if words else f"{_PLAIN}*"
+    firsts = sorted({w[0] for w in rest})
     others = "[^" + "".join(escape(c) for c in firsts) + '"\\\\]'
-    alts = ["", f"{others}{_PLAIN}*"]
-    alts += [f"{escape(c)}(?:{not_words([w[1:] for w in words if w[0] == c])})" for c in firsts]
+    alts = [] if "" in words else [""]  # the empty string, unless it is one of the words
+    alts.append(f"{others}{_PLAIN}*")
+    alts += [f"{escape(c)}(?:{not_words([w[1:] for w in rest if w[0] == c])})" for c in firsts]
     return "(?:" + "|".join(alts) + ")"
 
 
@@ -341,12 +327,12 @@ def event_regex(rules: AuditRules, event: str | None) -> str:
 
 def _has_key(props: str, key: str) -> str:
     # In a row the regex admits, no key holds a quote, so `"key":` can only be the key itself.
-    return f"contains({props}, {_lit(chr(34) + key + chr(34) + ':')})"
+    return f"contains({props}, {sql_text(chr(34) + key + chr(34) + ':')})"
 
 
 def event_clean_sql(rules: AuditRules, event: str, props: str) -> str:
     """True when the properties text `props` of a row of plan event `event` is clean."""
-    parts = [f"regexp_full_match({props}, {_lit(event_regex(rules, event))})"]
+    parts = [f"regexp_full_match({props}, {sql_text(event_regex(rules, event))})"]
     parts += [_has_key(props, r.key) for r in rules.keys if event in r.required]
     return " AND ".join(parts)
 
@@ -359,13 +345,13 @@ def clean_sql(rules: AuditRules, columns_ok: str, props: str = "properties") -> 
     CASE costs a pass over every row, even behind a cheap guard, so per-key tests go inside;
     the column conditions apply to every plan event, so they stay outside.)"""
     whens = " ".join(
-        f"WHEN {_lit(name)} THEN {event_clean_sql(rules, name, props)}"
+        f"WHEN {sql_text(name)} THEN {event_clean_sql(rules, name, props)}"
         for name in sorted(rules.plan.events)
     )
     system = (
         "false"
         if rules.strict_system
-        else f"starts_with(event, '$') AND regexp_full_match({props}, {_lit(event_regex(rules, None))})"
+        else f"starts_with(event, '$') AND regexp_full_match({props}, {sql_text(event_regex(rules, None))})"
     )
     return (
         f"(coalesce(CASE event {whens} ELSE {system} END, false) "
@@ -382,16 +368,9 @@ def sequence_sql(rules: AuditRules, props: str = "properties") -> str:
         events |= set(rule.events) | set(rule.requires_before)
     if plan.identity is not None:
         events.add(plan.identity.stitch_on)
-    parts = [f"event IN ({', '.join(_lit(e) for e in sorted(events))})"]
+    parts = [f"event IN ({', '.join(sql_text(e) for e in sorted(events))})"]
     if plan.identity is not None:
         parts.append(f"NOT contains(coalesce({props}, ''), '\"user_id\":\"')")
-        anon = _lit(plan.identity.anonymous_prefix)
+        anon = sql_text(plan.identity.anonymous_prefix)
         parts.append(f"(starts_with(distinct_id, {anon}) AND person_id IS NOT NULL)")
     return "coalesce(" + " OR ".join(parts) + ", true)"
-
-
-def for_rules(rules: AuditRules, columns_ok: str) -> tuple[str, str]:
-    """(clean, keep) SQL for the exports reader: whether a row is clean, and whether it keeps its
-    properties (it is not clean, or a cross-row check reads it)."""
-    clean = clean_sql(rules, columns_ok)
-    return clean, sequence_sql(rules)
