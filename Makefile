@@ -22,10 +22,13 @@ all: test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# `pip install -e .` also compiles the audit's line scanner (compiler/_linescan.c) with the
+# machine's gcc; the import below fails the install if it did not build.
+$(VENV)/.installed: pyproject.toml compiler/_linescan.c | $(BIN)/python
 	$(PIP) --upgrade pip $(QUIET_PIP)
 	$(PIP) -e . $(QUIET_PIP)
 	$(BIN)/python -c "import compiler, click, yaml, jsonschema, jinja2, rich, duckdb, brotli, numpy"
+	$(BIN)/python -c "import compiler._linescan"
 	touch $@
 
 # The demo also sends through the real posthog-python (preview) and draws the report's charts.

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import duckdb
 
-from compiler.audit import duck, reference, screen
+from compiler.audit import duck, linescan, reference, screen
 from compiler.audit.findings import EXAMPLES, AuditResult, Finding
 from compiler.audit.rules import AuditRules
-from compiler.exports import ExportReport, Screen
+from compiler.exports import ExportReport, Screen, scan
 from compiler.plan.model import Plan
 
 ENGINES = {"duckdb": duck.run, "jsonschema": reference.run}
@@ -32,7 +32,10 @@ def screen_for(plan: Plan, *, strict_system: bool = False) -> Screen:
     proves clean skip the exact checks, and clean rows no cross-row check reads drop their
     properties. Only the DuckDB engine may audit a view read this way."""
     rules = AuditRules(plan, strict_system=strict_system)
-    return Screen(screen.clean_sql(rules, duck.columns_ok(rules)), screen.sequence_sql(rules))
+    lines = linescan.build(rules) if scan.available() else None
+    return Screen(
+        screen.clean_sql(rules, duck.columns_ok(rules)), screen.sequence_sql(rules), lines
+    )
 
 
 def run_audit(

@@ -1,0 +1,736 @@
+/* The audit's line scanner: proves JSON Lines rows clean at memory speed.
+
+   The exact checks run in DuckDB. Most rows of a healthy export have nothing to find, and
+   proving that takes one pass over the bytes: this file walks each line as JSON, looks each
+   property key up in the plan's tables and runs the key's value through a small DFA (built in
+   Python from the same regexes as the SQL screen, compiler/audit/linescan.py). Anything it
+   cannot prove (an escape in a key, an exponent, a nested object, an unknown key, a date it
+   does not parse exactly as DuckDB would) sends the line to DuckDB, which decides. So the
+   scanner may only err one way, and the tests compare both on mutated rows.
+
+   scan(data, tables, params, outputs) -> lines
+     data:   bytes-like, whole lines (the last may lack its newline)
+     tables: (classes u8[256], trans i32[states*classes], checks i32[2*checks],
+              slots i32[8*slots], keybytes u8[], events i32[3*events], columns i32[6*3],
+              anon u8[])
+     params: (classes, slots, safe_any check, strict_system, identity rules on, accept_from)
+     outputs: (status, event, ts, start), each with room for every line:
+     status: u8 per line   0 = read it with DuckDB, 1 = clean (no check reads it), 2 = blank,
+                           3 = clean, but a cross-row check reads it: read it with DuckDB
+     event:  i16 per line  the event's index (status 1)
+     ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1)
+     start:  i64 per line  the line's offset in data
+   count_lines(data) -> lines
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+enum { TO_DUCKDB = 0, CLEAN = 1, BLANK = 2, KEPT = 3 };
+enum { EV_PLAN = 1, EV_KEEP = 2 };     /* events[3*i]: flags, required mask lo, hi */
+enum { NS_EVENT = -1, NS_PLAN_KEY = -2, NS_TOLERATED = -3 };
+enum { CHECK_ANY = -2, CHECK_REJECT = -1 };
+enum { COL_UUID = 0, COL_DISTINCT_ID = 1, COL_PERSON_ID = 2 };
+
+typedef struct {
+    const uint8_t *classes;
+    const int32_t *trans;
+    const int32_t *checks; /* per check: DFA start state (or CHECK_ANY), arrays allowed */
+    const int32_t *slots;  /* see lookup() */
+    const uint8_t *keybytes;
+    const int32_t *events;
+    const int32_t *columns; /* per column: checked, required, min len, max len, dfa, dfa */
+    const uint8_t *anon;
+    Py_ssize_t anon_len;
+    int32_t nclasses, nslots, safe_any, strict, identity, accept_from;
+    const uint8_t *end; /* the end of the data: reads stop there */
+} Tables;
+
+typedef struct {
+    Py_ssize_t at, len; /* the value's text; len 0: absent */
+} Span;
+
+/* The first quote in [p, end), 16 bytes at a time. Inline: most strings are short, and a call
+   to memchr costs more than the search. */
+static inline const uint8_t *find_quote(const uint8_t *p, const uint8_t *end) {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"');
+    for (; p + 16 <= end; p += 16) {
+        int m = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), quote));
+        if (m) return p + __builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; p < end; p++)
+        if (*p == '"') return p;
+    return NULL;
+}
+
+/* No escape, control or non-ASCII byte in the line. */
+static int is_plain(const uint8_t *s, Py_ssize_t n) {
+    Py_ssize_t k = 0;
+#ifdef __SSE2__
+    const __m128i backslash = _mm_set1_epi8('\\'), low = _mm_set1_epi8(0x20);
+    __m128i odd = _mm_setzero_si128();
+    for (; k + 16 <= n; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + k));
+        /* signed compare: bytes >= 0x80 are negative, so v < 0x20 catches them too */
+        odd = _mm_or_si128(odd, _mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, backslash)));
+    }
+    if (_mm_movemask_epi8(odd)) return 0;
+#endif
+    uint8_t rest = 0;
+    for (; k < n; k++) rest |= (uint8_t)((s[k] < 0x20) | (s[k] == '\\') | (s[k] >= 0x80));
+    return !rest;
+}
+
+/* Up to 8 bytes of p[0..n) as a little-endian word, zero-padded. */
+static inline uint64_t word(const uint8_t *p, Py_ssize_t n, const uint8_t *end) {
+    uint64_t w = 0;
+    if (n <= 0) return 0;
+    if (n >= 8) {
+        memcpy(&w, p, 8);
+        return w;
+    }
+    if (p + 8 <= end) {
+        memcpy(&w, p, 8);
+        return w & ((1ULL << (8 * n)) - 1);
+    }
+    for (Py_ssize_t k = n - 1; k >= 0; k--) w = (w << 8) | p[k];
+    return w;
+}
+
+/* The value stored for (ns, key), or INT32_MIN. A slot holds the key's namespace, length,
+   value, offset in keybytes and first 16 bytes as two words; the hash (linescan.py's `_hash`
+   computes the same) mixes those words, the length and the namespace. */
+static int32_t lookup(const Tables *t, int32_t ns, const uint8_t *key, Py_ssize_t n) {
+    uint64_t a = word(key, n, t->end), b = n > 8 ? word(key + 8, n - 8, t->end) : 0;
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^
+                 ((uint64_t)n << 32) ^ (uint64_t)(uint32_t)ns;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    uint64_t mask = (uint64_t)t->nslots - 1;
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+        const int32_t *s = t->slots + 8 * i;
+        if (s[0] == INT32_MIN) return INT32_MIN;
+        if (s[0] != ns || s[1] != n) continue;
+        uint64_t sa, sb;
+        memcpy(&sa, s + 4, 8), memcpy(&sb, s + 6, 8);
+        if (sa != a || sb != b) continue;
+        if (n <= 16 || memcmp(t->keybytes + s[3] + 16, key + 16, (size_t)(n - 16)) == 0)
+            return s[2];
+    }
+}
+
+/* States are numbered by their row's offset in `trans`, accepting ones last (dfa.py's
+   Table), so a step is one add and one load, and "accepting" one comparison. The dead state 0
+   leads to itself. */
+static int run_dfa(const Tables *t, int32_t state, const uint8_t *p, Py_ssize_t n) {
+    const int32_t *trans = t->trans;
+    const uint8_t *classes = t->classes;
+    for (Py_ssize_t i = 0; i < n; i++) state = trans[state + classes[p[i]]];
+    return state >= t->accept_from;
+}
+
+static int skip_number(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i);
+
+/* In a plain line: the value at s[*i] ends at its closing quote (a string) or before the
+   member's end (',', '}' or whitespace); its text must take the DFA to an accepting state. */
+static int dfa_value(const Tables *t, int32_t state, const uint8_t *s, Py_ssize_t n,
+                     Py_ssize_t *i) {
+    Py_ssize_t from = *i, end;
+    if (s[from] == '"') {
+        const uint8_t *quote = find_quote(s + from + 1, s + n);
+        if (quote == NULL) return 0;
+        end = quote - s + 1;
+    } else {
+        end = from;
+        while (end < n && s[end] != ',' && s[end] != '}' && s[end] != ']' && s[end] != ' ' &&
+               s[end] != '\t' && s[end] != '\r')
+            end++;
+        if (s[from] == '-' || (s[from] >= '0' && s[from] <= '9')) {
+            Py_ssize_t k = from; /* a number: the digit and exponent limits of skip_number */
+            if (!skip_number(s, n, &k) || k != end) return 0;
+        }
+    }
+    if (!run_dfa(t, state, s + from, end - from)) return 0;
+    *i = end;
+    return 1;
+}
+
+/* One UTF-8 character starting at s[*i] (a byte >= 0x80): valid, shortest form, no surrogate. */
+static int utf8_char(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i) {
+    uint8_t c = s[*i];
+    int more;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) more = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) more = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) more = 3, cp = c & 0x07;
+    else return 0;
+    if (*i + more >= n) return 0;
+    for (int k = 1; k <= more; k++) {
+        uint8_t b = s[*i + k];
+        if ((b & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    *i += more + 1;
+    return 1;
+}
+
+static int hexval(uint8_t c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int skip_string_slow(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int *escaped);
+
+/* A JSON string at s[*i] == '"'. Sets *escaped when it holds an escape. In a plain line (no
+   escape, control or non-ASCII byte anywhere) a string ends at the next quote. */
+static inline int skip_string(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int *escaped,
+                              int plain) {
+    if (plain) {
+        const uint8_t *quote = find_quote(s + *i + 1, s + n);
+        *escaped = 0;
+        if (quote == NULL) return 0;
+        *i = quote - s + 1;
+        return 1;
+    }
+    return skip_string_slow(s, n, i, escaped);
+}
+
+/* Most strings of a line that is not plain still are: find the quote, check the bytes before
+   it in one branch-free pass, and only then walk the string byte by byte. */
+static __attribute__((noinline)) int skip_string_slow(const uint8_t *s, Py_ssize_t n,
+                                                      Py_ssize_t *i, int *escaped) {
+    Py_ssize_t j = *i + 1;
+    *escaped = 0;
+    const uint8_t *quote = find_quote(s + j, s + n);
+    if (quote != NULL) {
+        Py_ssize_t end = quote - s;
+        uint8_t odd = 0;
+        for (Py_ssize_t k = j; k < end; k++)
+            odd |= (uint8_t)((s[k] < 0x20) | (s[k] == '\\') | (s[k] >= 0x80));
+        if (!odd) {
+            *i = end + 1;
+            return 1;
+        }
+    }
+    while (j < n) {
+        uint8_t c = s[j];
+        if (c == '"') {
+            *i = j + 1;
+            return 1;
+        }
+        if (c < 0x20) return 0;
+        if (c == '\\') {
+            *escaped = 1;
+            if (j + 1 >= n) return 0;
+            uint8_t e = s[j + 1];
+            if (e == 'u') {
+                int v = 0;
+                for (int k = 2; k < 6; k++) {
+                    int h = j + k < n ? hexval(s[j + k]) : -1;
+                    if (h < 0) return 0;
+                    v = v * 16 + h;
+                }
+                if (v >= 0xD800 && v <= 0xDFFF) return 0; /* surrogates: left to DuckDB */
+                j += 6;
+            } else if (strchr("\"\\/bfnrt", e) && e) {
+                j += 2;
+            } else {
+                return 0;
+            }
+        } else if (c >= 0x80) {
+            if (!utf8_char(s, n, &j)) return 0;
+        } else {
+            j++;
+        }
+    }
+    return 0;
+}
+
+/* A JSON number of at most 15 digits and no exponent, so every reader agrees on its value. */
+static int skip_number(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i) {
+    Py_ssize_t j = *i, digits = 0;
+    if (j < n && s[j] == '-') j++;
+    if (j >= n || s[j] < '0' || s[j] > '9') return 0;
+    if (s[j] == '0') j++, digits++;
+    else
+        while (j < n && s[j] >= '0' && s[j] <= '9') j++, digits++;
+    if (j < n && s[j] == '.') {
+        j++;
+        if (j >= n || s[j] < '0' || s[j] > '9') return 0;
+        while (j < n && s[j] >= '0' && s[j] <= '9') j++, digits++;
+    }
+    if (j < n && (s[j] == 'e' || s[j] == 'E')) return 0;
+    if (digits > 15) return 0;
+    *i = j;
+    return 1;
+}
+
+static int skip_word(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, const char *w) {
+    size_t k = strlen(w);
+    if (*i + (Py_ssize_t)k > n || memcmp(s + *i, w, k) != 0) return 0;
+    *i += (Py_ssize_t)k;
+    return 1;
+}
+
+/* A scalar: string, number, true, false or null. */
+static int skip_scalar(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int plain) {
+    int escaped;
+    if (*i >= n) return 0;
+    switch (s[*i]) {
+    case '"': return skip_string(s, n, i, &escaped, plain);
+    case 't': return skip_word(s, n, i, "true");
+    case 'f': return skip_word(s, n, i, "false");
+    case 'n': return skip_word(s, n, i, "null");
+    default: return skip_number(s, n, i);
+    }
+}
+
+/* JSON whitespace inside a line. */
+static inline void ws(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i) {
+    while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\r')) (*i)++;
+}
+
+/* Any JSON value, nested at most `depth` deep. */
+static int skip_value(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int depth, int plain) {
+    int escaped;
+    if (*i >= n || depth <= 0) return 0;
+    uint8_t c = s[*i];
+    if (c != '{' && c != '[') return skip_scalar(s, n, i, plain);
+    uint8_t close = c == '{' ? '}' : ']';
+    (*i)++;
+    ws(s, n, i);
+    if (*i < n && s[*i] == close) {
+        (*i)++;
+        return 1;
+    }
+    for (;;) {
+        if (c == '{') {
+            if (*i >= n || s[*i] != '"' || !skip_string(s, n, i, &escaped, plain)) return 0;
+            ws(s, n, i);
+            if (*i >= n || s[*i] != ':') return 0;
+            (*i)++;
+            ws(s, n, i);
+        }
+        if (!skip_value(s, n, i, depth - 1, plain)) return 0;
+        ws(s, n, i);
+        if (*i >= n) return 0;
+        if (s[*i] == close) {
+            (*i)++;
+            return 1;
+        }
+        if (s[*i] != ',') return 0;
+        (*i)++;
+        ws(s, n, i);
+    }
+}
+
+/* An array of scalars (what an SDK key may hold). */
+static int skip_scalar_array(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int plain) {
+    (*i)++;
+    ws(s, n, i);
+    if (*i < n && s[*i] == ']') {
+        (*i)++;
+        return 1;
+    }
+    for (;;) {
+        if (!skip_scalar(s, n, i, plain)) return 0;
+        ws(s, n, i);
+        if (*i >= n) return 0;
+        if (s[*i] == ']') {
+            (*i)++;
+            return 1;
+        }
+        if (s[*i] != ',') return 0;
+        (*i)++;
+        ws(s, n, i);
+    }
+}
+
+/* The value at s[*i] passes check `id` (see `checks`); advances past it. */
+static int check_value(const Tables *t, int32_t id, const uint8_t *s, Py_ssize_t n,
+                       Py_ssize_t *i, int plain) {
+    Py_ssize_t from = *i;
+    int32_t start = id == CHECK_ANY ? CHECK_ANY : t->checks[2 * id];
+    int arrays = id == CHECK_ANY ? 1 : t->checks[2 * id + 1];
+    if (from < n && s[from] == '[') return arrays && skip_scalar_array(s, n, i, plain);
+    if (plain && start != CHECK_ANY) return dfa_value(t, start, s, n, i);
+    if (!skip_scalar(s, n, i, plain)) return 0;
+    return start == CHECK_ANY || run_dfa(t, start, s + from, *i - from);
+}
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int digits(const uint8_t *p, int k, int *out) {
+    int v = 0;
+    for (int i = 0; i < k; i++) {
+        if (p[i] < '0' || p[i] > '9') return 0;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z|+HH:MM|-HH:MM] (no offset: UTC, the session's zone). */
+static int parse_timestamp(const uint8_t *p, Py_ssize_t n, int64_t *micros) {
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 0;
+    if (n < 19 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
+        return 0;
+    if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) ||
+        !digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &sec))
+        return 0;
+    if (y < 1000 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59 || d < 1) return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap)) return 0;
+    Py_ssize_t j = 19;
+    if (j < n && p[j] == '.') {
+        int k = 0;
+        j++;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && k < 7) frac = frac * 10 + (p[j] - '0'), j++, k++;
+        if (k == 0 || k > 6) return 0;
+        for (; k < 6; k++) frac *= 10;
+    }
+    if (j < n && p[j] == 'Z') {
+        j++;
+    } else if (j < n && (p[j] == '+' || p[j] == '-')) {
+        sign = p[j] == '-' ? -1 : 1;
+        if (j + 6 != n || p[j + 3] != ':' || !digits(p + j + 1, 2, &oh) ||
+            !digits(p + j + 4, 2, &om) || oh > 23 || om > 59)
+            return 0;
+        j += 6;
+    }
+    if (j != n) return 0;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    secs -= (int64_t)sign * (oh * 3600 + om * 60);
+    *micros = secs * 1000000 + frac;
+    return 1;
+}
+
+/* Characters in UTF-8 text (valid: skip_string checked it). */
+static Py_ssize_t chars(const uint8_t *p, Py_ssize_t n) {
+    Py_ssize_t c = 0;
+    for (Py_ssize_t i = 0; i < n; i++) c += (p[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* A column's plain string content passes its checks; `value` NULL: the column is NULL. */
+static int column_ok(const Tables *t, int col, const uint8_t *value, Py_ssize_t n) {
+    const int32_t *c = t->columns + 6 * col;
+    if (!c[0]) return 1;
+    if (value == NULL) return !c[1];
+    Py_ssize_t len = (c[2] > 0 || c[3] >= 0) ? chars(value, n) : 0;
+    if (len < c[2] || (c[3] >= 0 && len > c[3])) return 0;
+    for (int k = 4; k < 6; k++) /* -1: no pattern; 0: one the DFA compiler could not take */
+        if (c[k] >= 0 && !run_dfa(t, c[k], value, n)) return 0;
+    return 1;
+}
+
+static const uint8_t *string_content(const uint8_t *s, Span v, int null_ok, int *ok,
+                                     Py_ssize_t *len) {
+    /* A plain string's content (NULL for absent or null); *ok = 0 for anything else. */
+    *ok = 1;
+    if (v.len == 0) return NULL;
+    if (v.len == 4 && memcmp(s + v.at, "null", 4) == 0) {
+        *ok = null_ok;
+        return NULL;
+    }
+    if (s[v.at] != '"' || memchr(s + v.at, '\\', (size_t)v.len)) {
+        *ok = 0;
+        return NULL;
+    }
+    *len = v.len - 2;
+    return s + v.at + 1;
+}
+
+enum { K_UUID, K_ID, K_EVENT, K_DISTINCT_ID, K_TIMESTAMP, K_PERSON_ID, K_PROPERTIES, K_OTHER,
+       K_CANONICAL };
+static const char *TOP[] = {"uuid", "id", "event", "distinct_id", "timestamp", "person_id",
+                            "properties"};
+static const char *CANONICAL[] = {"source", "environment", "user_id", "experiment_variant",
+                                  "session_id"};
+
+static int top_key(const uint8_t *p, Py_ssize_t n) {
+    if (n < 2 || n > 18) return K_OTHER; /* the lengths of the names below */
+    for (int k = 0; k < K_OTHER; k++)
+        if (TOP[k][0] == p[0] && (Py_ssize_t)strlen(TOP[k]) == n && memcmp(TOP[k], p, (size_t)n) == 0)
+            return k;
+    for (int k = 0; k < 5; k++)
+        if (CANONICAL[k][0] == p[0] && (Py_ssize_t)strlen(CANONICAL[k]) == n &&
+            memcmp(CANONICAL[k], p, (size_t)n) == 0)
+            return K_CANONICAL;
+    return K_OTHER;
+}
+
+static int blank(const uint8_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\r' && s[i] != '\t') return 0;
+    return 1;
+}
+
+/* The properties object at s[*i] of event `ev` (flags `flags`, -1: a PostHog $-event). */
+static int properties_ok(const Tables *t, int32_t ev, const uint8_t *s, Py_ssize_t n,
+                         Py_ssize_t *i, int *user_id, int plain) {
+    uint64_t seen = 0, required = 0;
+    int escaped;
+    if (ev >= 0)
+        required = (uint64_t)(uint32_t)t->events[3 * ev + 1] |
+                   ((uint64_t)(uint32_t)t->events[3 * ev + 2] << 32);
+    if (*i >= n || s[*i] != '{') return 0;
+    (*i)++;
+    ws(s, n, i);
+    if (*i < n && s[*i] == '}') {
+        (*i)++;
+        return required == 0;
+    }
+    for (;;) {
+        Py_ssize_t k = *i;
+        if (k >= n || s[k] != '"' || !skip_string(s, n, i, &escaped, plain) || escaped) return 0;
+        const uint8_t *key = s + k + 1;
+        Py_ssize_t klen = *i - k - 2;
+        ws(s, n, i);
+        if (*i >= n || s[*i] != ':') return 0;
+        (*i)++;
+        ws(s, n, i);
+        int32_t check;
+        int32_t entry = ev >= 0 ? lookup(t, ev, key, klen) : INT32_MIN;
+        if (entry != INT32_MIN) {
+            check = entry & 0xFFFF;
+            int bit = (entry >> 16) & 0xFF;
+            if (check == 0xFFFF) return 0; /* a key the scanner cannot prove */
+            if (bit != 0xFF) {
+                if (seen >> bit & 1) return 0; /* a repeated key: DuckDB decides */
+                seen |= 1ULL << bit;
+            }
+        } else if (ev >= 0 && lookup(t, NS_TOLERATED, key, klen) != INT32_MIN) {
+            check = t->safe_any; /* a key the SDKs add */
+        } else if (klen > 0 && key[0] == '$') {
+            if (t->strict || (ev >= 0 && lookup(t, NS_PLAN_KEY, key, klen) != INT32_MIN))
+                return 0;
+            check = CHECK_ANY;
+        } else if (ev < 0) {
+            check = t->safe_any;
+        } else {
+            return 0; /* undocumented, or a plan key this event does not have */
+        }
+        if (klen == 7 && memcmp(key, "user_id", 7) == 0 && *i < n && s[*i] == '"') *user_id = 1;
+        if (!check_value(t, check, s, n, i, plain)) return 0;
+        ws(s, n, i);
+        if (*i >= n) return 0;
+        if (s[*i] == '}') {
+            (*i)++;
+            return (seen & required) == required;
+        }
+        if (s[*i] != ',') return 0;
+        (*i)++;
+        ws(s, n, i);
+    }
+}
+
+static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int16_t *event,
+                     int64_t *ts) {
+    Span top[K_OTHER];
+    int escaped, user_id = 0;
+    memset(top, 0, sizeof top);
+    if (blank(s, n)) return BLANK;
+    int plain = is_plain(s, n);
+    Py_ssize_t i = 0;
+    ws(s, n, &i);
+    if (s[i] != '{') return TO_DUCKDB;
+    i++;
+    ws(s, n, &i);
+    if (i >= n || s[i] == '}') return TO_DUCKDB;
+    for (;;) {
+        Py_ssize_t k = i;
+        if (s[i] != '"' || !skip_string(s, n, &i, &escaped, plain) || escaped) return TO_DUCKDB;
+        int which = top_key(s + k + 1, i - k - 2);
+        ws(s, n, &i);
+        if (which == K_CANONICAL || i >= n || s[i] != ':') return TO_DUCKDB;
+        i++;
+        ws(s, n, &i);
+        Py_ssize_t v = i;
+        if (!skip_value(s, n, &i, 32, plain)) return TO_DUCKDB;
+        if (which != K_OTHER) {
+            if (top[which].len) return TO_DUCKDB;
+            top[which].at = v, top[which].len = i - v;
+        }
+        ws(s, n, &i);
+        if (i >= n) return TO_DUCKDB;
+        if (s[i] == '}') break;
+        if (s[i] != ',') return TO_DUCKDB;
+        i++;
+        ws(s, n, &i);
+        if (i >= n) return TO_DUCKDB;
+    }
+    i++;
+    ws(s, n, &i);
+    if (i != n) return TO_DUCKDB;
+
+    /* The event: a plan event, or a PostHog $-event. */
+    int ok;
+    Py_ssize_t len = 0;
+    const uint8_t *name = string_content(s, top[K_EVENT], 0, &ok, &len);
+    if (!ok || name == NULL || len == 0) return TO_DUCKDB;
+    int32_t ev = lookup(t, NS_EVENT, name, len), flags = 0, plan = 0;
+    if (ev != INT32_MIN) {
+        flags = t->events[3 * ev];
+        plan = flags & EV_PLAN;
+    }
+    if (!plan && (name[0] != '$' || t->strict)) return TO_DUCKDB;
+    if (ev == INT32_MIN) return TO_DUCKDB; /* a $-event with no index: DuckDB names it */
+
+    /* The columns. */
+    const uint8_t *uuid, *distinct_id, *person_id, *stamp;
+    Py_ssize_t uuid_len = 0, did_len = 0, pid_len = 0, ts_len = 0;
+    uuid = string_content(s, top[K_UUID], 1, &ok, &uuid_len);
+    if (!ok) return TO_DUCKDB;
+    if (uuid == NULL) {
+        uuid = string_content(s, top[K_ID], 1, &ok, &uuid_len);
+        if (!ok) return TO_DUCKDB;
+    }
+    distinct_id = string_content(s, top[K_DISTINCT_ID], 0, &ok, &did_len);
+    if (!ok || distinct_id == NULL) return TO_DUCKDB;
+    person_id = string_content(s, top[K_PERSON_ID], 1, &ok, &pid_len);
+    if (!ok) return TO_DUCKDB;
+    stamp = string_content(s, top[K_TIMESTAMP], 0, &ok, &ts_len);
+    if (!ok || stamp == NULL || !parse_timestamp(stamp, ts_len, ts)) return TO_DUCKDB;
+    if (plan && !(column_ok(t, COL_UUID, uuid, uuid_len) &&
+                  column_ok(t, COL_DISTINCT_ID, distinct_id, did_len) &&
+                  column_ok(t, COL_PERSON_ID, person_id, pid_len)))
+        return TO_DUCKDB;
+
+    /* The properties. */
+    if (!top[K_PROPERTIES].len) return TO_DUCKDB;
+    Py_ssize_t p = top[K_PROPERTIES].at;
+    if (!properties_ok(t, plan ? ev : -1, s, n, &p, &user_id, plain)) return TO_DUCKDB;
+
+    /* Rows a cross-row check reads go to DuckDB with their properties. */
+    if (flags & EV_KEEP) return KEPT;
+    if (t->identity && (!user_id || (person_id != NULL && did_len >= t->anon_len &&
+                                     memcmp(distinct_id, t->anon, (size_t)t->anon_len) == 0)))
+        return KEPT;
+    *event = (int16_t)ev;
+    return CLEAN;
+}
+
+static int get(PyObject *tuple, Py_ssize_t k, Py_buffer *view, int writable) {
+    PyObject *item = PyTuple_GetItem(tuple, k);
+    if (item == NULL) return 0;
+    return PyObject_GetBuffer(item, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) == 0;
+}
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    Py_buffer data, tab[8], out[4];
+    PyObject *tables, *params, *outputs;
+    int got = 0, outs = 0;
+    Py_ssize_t lines = 0, capacity;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*O!O!O!", &data, &PyTuple_Type, &tables, &PyTuple_Type,
+                          &params, &PyTuple_Type, &outputs))
+        return NULL;
+    if (PyTuple_Size(tables) != 8 || PyTuple_Size(params) != 6 || PyTuple_Size(outputs) != 4) {
+        PyErr_SetString(PyExc_ValueError, "scan: 8 tables, 6 params and 4 outputs expected");
+        goto fail;
+    }
+    for (; got < 8; got++)
+        if (!get(tables, got, &tab[got], 0)) goto fail;
+    for (; outs < 4; outs++)
+        if (!get(outputs, outs, &out[outs], 1)) goto fail;
+    Tables t;
+    t.classes = tab[0].buf, t.trans = tab[1].buf, t.checks = tab[2].buf, t.slots = tab[3].buf;
+    t.keybytes = tab[4].buf, t.events = tab[5].buf, t.columns = tab[6].buf;
+    t.anon = tab[7].buf, t.anon_len = tab[7].len;
+    t.nclasses = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 0));
+    t.nslots = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 1));
+    t.safe_any = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 2));
+    t.strict = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 3));
+    t.identity = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 4));
+    t.accept_from = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 5));
+    if (PyErr_Occurred()) goto fail;
+    if (tab[0].len != 256 || t.nslots <= 0 || (t.nslots & (t.nslots - 1)) ||
+        tab[3].len != (Py_ssize_t)sizeof(int32_t) * 8 * t.nslots || tab[6].len != 4 * 6 * 3 ||
+        t.accept_from < 1) {
+        PyErr_SetString(PyExc_ValueError, "scan: malformed tables");
+        goto fail;
+    }
+    capacity = out[0].len;
+    if (out[1].len < 2 * capacity || out[2].len < 8 * capacity || out[3].len < 8 * capacity) {
+        PyErr_SetString(PyExc_ValueError, "scan: outputs too small");
+        goto fail;
+    }
+    t.end = (const uint8_t *)data.buf + data.len;
+    {
+        const uint8_t *s = data.buf;
+        Py_ssize_t n = data.len, at = 0;
+        uint8_t *status = out[0].buf;
+        int16_t *event = out[1].buf;
+        int64_t *ts = out[2].buf, *start = out[3].buf;
+        Py_BEGIN_ALLOW_THREADS
+        while (at < n && lines < capacity) {
+            const uint8_t *nl = memchr(s + at, '\n', (size_t)(n - at));
+            Py_ssize_t end = nl ? nl - s : n;
+            event[lines] = -1, ts[lines] = 0, start[lines] = at;
+            status[lines] = (uint8_t)scan_line(&t, s + at, end - at, &event[lines], &ts[lines]);
+            lines++;
+            at = end + 1;
+        }
+        Py_END_ALLOW_THREADS
+        if (at < n) {
+            PyErr_SetString(PyExc_ValueError, "scan: more lines than the outputs hold");
+            goto fail;
+        }
+    }
+    for (int k = 0; k < got; k++) PyBuffer_Release(&tab[k]);
+    for (int k = 0; k < outs; k++) PyBuffer_Release(&out[k]);
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(lines);
+fail:
+    for (int k = 0; k < got; k++) PyBuffer_Release(&tab[k]);
+    for (int k = 0; k < outs; k++) PyBuffer_Release(&out[k]);
+    PyBuffer_Release(&data);
+    return NULL;
+}
+
+static PyObject *count_lines(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t lines = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    const uint8_t *s = data.buf, *p = s, *end = s + data.len;
+    Py_BEGIN_ALLOW_THREADS
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) lines++, p++;
+    Py_END_ALLOW_THREADS
+    if (data.len && s[data.len - 1] != '\n') lines++;
+    PyBuffer_Release(&data);
+    return PyLong_FromSsize_t(lines);
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS, "Scan whole JSON lines; see the file's comment."},
+    {"count_lines", count_lines, METH_VARARGS, "Lines in a buffer (a last one without a newline counts)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_linescan", NULL, -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__linescan(void) { return PyModule_Create(&module); }

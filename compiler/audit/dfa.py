@@ -1,0 +1,298 @@
+"""Regular expressions compiled to one byte-level DFA table, for the C line scanner.
+
+The scanner (`compiler/_linescan.c`) checks a property value by running its raw JSON text
+through a DFA. The regexes are the SQL screen's own (`screen.value_regex`), so both screens
+accept the same texts. Only the subset those regexes use is supported: literals, classes,
+groups, alternation, repeats, and `^`/`$` at the two ends. Anything else raises `Unsupported`,
+and the caller treats the value as unprovable.
+
+Matching is over UTF-8 bytes. A negated class of ASCII characters matches any other byte, so a
+multi-byte character is matched one byte at a time; that is the same language wherever such a
+class sits in a repeat, as in every regex here. A positive class must be ASCII.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from re import _constants as sre_c  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+import numpy as np
+
+ALL = (1 << 256) - 1
+MAX_NFA = 200_000  # states; a larger regex is not worth a table
+MAX_DFA = 60_000
+
+# RE2's classes (the SQL screen runs on RE2): \s is ASCII whitespace without \v.
+_CATEGORIES = {
+    sre_c.CATEGORY_DIGIT: b"0123456789",
+    sre_c.CATEGORY_SPACE: b"\t\n\f\r ",
+    sre_c.CATEGORY_WORD: b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_",
+}
+_NEGATED = {
+    sre_c.CATEGORY_NOT_DIGIT: sre_c.CATEGORY_DIGIT,
+    sre_c.CATEGORY_NOT_SPACE: sre_c.CATEGORY_SPACE,
+    sre_c.CATEGORY_NOT_WORD: sre_c.CATEGORY_WORD,
+}
+
+
+class Unsupported(ValueError):
+    """The regex uses something the DFA compiler does not handle."""
+
+
+def _mask(data: bytes) -> int:
+    out = 0
+    for b in data:
+        out |= 1 << b
+    return out
+
+
+class _Nfa:
+    def __init__(self) -> None:
+        self.eps: list[list[int]] = []
+        self.edges: list[list[tuple[int, int]]] = []
+
+    def state(self) -> int:
+        if len(self.eps) >= MAX_NFA:
+            raise Unsupported("regex too large")
+        self.eps.append([])
+        self.edges.append([])
+        return len(self.eps) - 1
+
+    def chain(self, start: int, data: bytes) -> int:
+        for b in data:
+            nxt = self.state()
+            self.edges[start].append((1 << b, nxt))
+            start = nxt
+        return start
+
+    def items(self, start: int, items: list[tuple[object, object]]) -> int:
+        for op, arg in items:
+            start = self.item(start, op, arg)
+        return start
+
+    def item(self, start: int, op: object, arg: object) -> int:
+        if op == sre_c.LITERAL:
+            return self.chain(start, chr(arg).encode())  # type: ignore[arg-type]
+        if op in (sre_c.NOT_LITERAL, sre_c.IN, sre_c.ANY):
+            end = self.state()
+            self.edges[start].append((_class_mask(op, arg), end))
+            return end
+        if op == sre_c.SUBPATTERN:
+            _group, add, remove, sub = arg  # type: ignore[misc]
+            if add or remove:
+                raise Unsupported("inline flags")
+            return self.items(start, list(sub))
+        if op == sre_c.BRANCH:
+            end = self.state()
+            for alt in arg[1]:  # type: ignore[index]
+                first = self.state()
+                self.eps[start].append(first)
+                self.eps[self.items(first, list(alt))].append(end)
+            return end
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            low, high, sub = arg  # type: ignore[misc]
+            sub = list(sub)
+            for _ in range(low):
+                start = self.items(start, sub)
+            if high == sre_c.MAXREPEAT:
+                loop = self.state()
+                self.eps[start].append(loop)
+                self.eps[self.items(loop, sub)].append(loop)
+                return loop
+            end = self.state()
+            self.eps[start].append(end)
+            for _ in range(high - low):
+                start = self.items(start, sub)
+                self.eps[start].append(end)
+            return end
+        raise Unsupported(f"regex operator {op}")
+
+
+def _class_mask(op: object, arg: object) -> int:
+    if op == sre_c.ANY:
+        return ALL & ~(1 << 10)
+    if op == sre_c.NOT_LITERAL:
+        if arg >= 128:  # type: ignore[operator]
+            raise Unsupported("negated non-ASCII literal")
+        return ALL & ~(1 << arg)  # type: ignore[operator]
+    negate, chars = False, 0
+    for inner_op, inner in arg:  # type: ignore[attr-defined]
+        if inner_op == sre_c.NEGATE:
+            negate = True
+        elif inner_op == sre_c.LITERAL:
+            if inner >= 128:
+                raise Unsupported("non-ASCII class member")
+            chars |= 1 << inner
+        elif inner_op == sre_c.RANGE:
+            low, high = inner
+            if high >= 128:
+                raise Unsupported("non-ASCII class range")
+            chars |= _mask(bytes(range(low, high + 1)))
+        elif inner_op == sre_c.CATEGORY and inner in _CATEGORIES:
+            chars |= _mask(_CATEGORIES[inner])
+        elif inner_op == sre_c.CATEGORY and inner in _NEGATED:
+            if not negate and len(arg) == 1:  # type: ignore[arg-type]
+                return ALL & ~_mask(_CATEGORIES[_NEGATED[inner]])
+            raise Unsupported("negated category inside a class")
+        else:
+            raise Unsupported(f"class item {inner_op}")
+    return ALL & ~chars if negate else chars
+
+
+def _parse(regex: str, search: bool) -> tuple[_Nfa, int, int]:
+    """An NFA (start, accepting end) that fully matches `regex`, or contains a match when
+    `search` (as RE2's partial match does)."""
+    try:
+        parsed = sre_parse.parse(regex)
+    except re.error as exc:
+        raise Unsupported(str(exc)) from exc
+    if parsed.state.flags & ~(sre_c.SRE_FLAG_UNICODE):
+        raise Unsupported("regex flags")
+    items = list(parsed)
+    anchored_start = bool(items) and items[0] == (sre_c.AT, sre_c.AT_BEGINNING)
+    anchored_end = bool(items) and items[-1] == (sre_c.AT, sre_c.AT_END)
+    items = items[int(anchored_start) : len(items) - int(anchored_end)]
+    nfa = _Nfa()
+    start = nfa.state()
+    at = start
+    if search and not anchored_start:
+        at = nfa.state()
+        nfa.eps[start].append(at)
+        nfa.edges[at].append((ALL, at))
+    at = nfa.items(at, items)
+    if search and not anchored_end:
+        tail = nfa.state()
+        nfa.eps[at].append(tail)
+        nfa.edges[tail].append((ALL, tail))
+        at = tail
+    return nfa, start, at
+
+
+@dataclass(frozen=True)
+class Table:
+    """DFAs sharing one transition table. State 0 rejects; `starts[i]` is regex i's start."""
+
+    classes: np.ndarray  # uint8[256]: byte -> class
+    trans: np.ndarray  # int32[states * classes]
+    accept: np.ndarray  # uint8[states]
+    starts: tuple[int, ...]
+    accept_from: int  # states from this one on accept, the others do not
+
+    @property
+    def nclasses(self) -> int:
+        return int(self.classes.max()) + 1
+
+    def fullmatch(self, index: int, data: bytes) -> bool:
+        """What the scanner computes, in Python (for tests)."""
+        state, width = self.starts[index], self.nclasses
+        for b in data:
+            state = int(self.trans[state * width + int(self.classes[b])])
+            if state == 0:
+                return False
+        return bool(self.accept[state])
+
+
+def _partition(masks: set[int]) -> list[int]:
+    classes = [ALL]
+    for mask in masks:
+        split = []
+        for c in classes:
+            inside, outside = c & mask, c & ~mask
+            split += [part for part in (inside, outside) if part]
+        classes = split
+    return classes
+
+
+def compile_all(regexes: list[tuple[str, bool]]) -> Table:
+    """One table for every (regex, search) pair, in order. A regex the compiler does not support
+    gets start state 0, which matches nothing."""
+    nfas: list[tuple[_Nfa, int, int] | None] = []
+    for regex, search in regexes:
+        try:
+            nfas.append(_parse(regex, search))
+        except Unsupported:
+            nfas.append(None)
+    masks = {m for nfa in nfas if nfa for edges in nfa[0].edges for m, _ in edges}
+    classes = _partition(masks)
+    class_of = np.zeros(256, dtype=np.uint8)
+    for k, c in enumerate(classes):
+        for b in range(256):
+            if c >> b & 1:
+                class_of[b] = k
+    width = len(classes)
+    rows: list[list[int]] = [[0] * width]  # the dead state
+    accept = [0]
+    starts = []
+    for parsed in nfas:
+        if parsed is None:
+            starts.append(0)
+            continue
+        size = len(rows)
+        try:
+            starts.append(_determinize(*parsed, classes, rows, accept))
+        except Unsupported:
+            del rows[size:], accept[size:]
+            starts.append(0)
+    # Number accepting states last, so "accepting" is one comparison: state >= accept_from.
+    order = sorted(range(len(rows)), key=lambda state: (accept[state], state))
+    new = np.empty(len(rows), dtype=np.int64)
+    new[order] = np.arange(len(rows))
+    trans = new[np.array(rows, dtype=np.int64)[order]]
+    flags = np.array(accept, dtype=np.uint8)[order]
+    accepting = np.flatnonzero(flags)
+    return Table(
+        class_of,
+        trans.astype(np.int32).reshape(-1),
+        flags,
+        tuple(int(new[s]) for s in starts),
+        int(accepting[0]) if len(accepting) else len(rows),
+    )
+
+
+def _determinize(
+    nfa: _Nfa, start: int, end: int, classes: list[int], rows: list[list[int]], accept: list[int]
+) -> int:
+    """Subset construction into `rows`/`accept`; returns the start state's number."""
+    closures: dict[int, frozenset[int]] = {}
+
+    def closure(state: int) -> frozenset[int]:
+        if state not in closures:
+            seen, todo = {state}, [state]
+            while todo:
+                for nxt in nfa.eps[todo.pop()]:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            closures[state] = frozenset(seen)
+        return closures[state]
+
+    in_class = {}  # mask -> the class indexes it covers
+    for edges in nfa.edges:
+        for mask, _ in edges:
+            if mask not in in_class:
+                in_class[mask] = [k for k, c in enumerate(classes) if c & mask]
+    first = closure(start)
+    number = {first: len(rows)}
+    order = [first]
+    rows.append([0] * len(classes))
+    accept.append(int(end in first))
+    for current in order:
+        buckets: dict[int, set[int]] = {}
+        for state in current:
+            for mask, target in nfa.edges[state]:
+                for k in in_class[mask]:
+                    buckets.setdefault(k, set()).add(target)
+        row = rows[number[current]]
+        for k, targets in buckets.items():
+            nxt = frozenset().union(*(closure(t) for t in targets))
+            if nxt not in number:
+                if len(number) >= MAX_DFA:
+                    raise Unsupported("DFA too large")
+                number[nxt] = len(rows)
+                order.append(nxt)
+                rows.append([0] * len(classes))
+                accept.append(int(end in nxt))
+            row[k] = number[nxt]
+    return number[first]

@@ -1,0 +1,138 @@
+"""A plain JSON Lines file through the C line scanner (`compiler/_linescan.c`), in parallel.
+
+The file is read in chunks cut at line ends, into a few reused buffers, so a 5 GB file never
+sits in memory; two threads scan chunks (the scanner releases the GIL). Each line comes out as
+clean (its event index and timestamp are all the audit still needs), blank, or for DuckDB:
+those lines are copied, in file order, to `todo` for the ordinary reader.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from queue import Queue
+from typing import IO, Any
+
+import numpy as np
+
+try:
+    from compiler import _linescan  # type: ignore[attr-defined]
+except ImportError:  # built by `pip install`; without a C compiler the SQL screen does it all
+    _linescan = None
+
+CHUNK = 32 << 20
+WORKERS = 2
+TO_DUCKDB, CLEAN, BLANK, KEPT = 0, 1, 2, 3  # a line's status (see _linescan.c)
+
+
+def available() -> bool:
+    return _linescan is not None
+
+
+@dataclass
+class Scanned:
+    """Clean rows (event index, timestamp in µs, 1-based line) and the lines sent on."""
+
+    lines: int
+    event: np.ndarray
+    ts: np.ndarray
+    row: np.ndarray
+    todo_rows: np.ndarray  # the original line number of each line written to `todo`
+
+
+def scan_bytes(
+    data: bytes | bytearray | memoryview, tables: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(status, event index, timestamp µs, line start offset) per line of `data`."""
+    lines = _linescan.count_lines(data)
+    status = np.empty(lines, dtype=np.uint8)
+    event = np.empty(lines, dtype=np.int16)
+    ts = np.empty(lines, dtype=np.int64)
+    offsets = np.empty(lines, dtype=np.int64)
+    _linescan.scan(data, tables.tables, tables.params, (status, event, ts, offsets))
+    return status, event, ts, offsets
+
+
+def _scan_chunk(
+    tables: Any, buffer: bytearray, size: int
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, bytes]:
+    view = memoryview(buffer)[:size]
+    try:
+        status, event, ts, offsets = scan_bytes(view, tables)
+        ends = np.append(offsets[1:], size)
+        pieces = []
+        for k in np.flatnonzero((status == TO_DUCKDB) | (status == KEPT)).tolist():
+            line = bytes(view[offsets[k] : ends[k]])
+            pieces.append(line if line.endswith(b"\n") else line + b"\n")
+    finally:
+        view.release()
+    return len(status), status, event, ts, b"".join(pieces)
+
+
+def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearray, int]]:
+    """(buffer, size) holding whole lines, read into buffers taken from `free`."""
+    carry = b""
+    while True:
+        buffer = free.get()
+        buffer[: len(carry)] = carry
+        size = len(carry)
+        while True:
+            read = handle.readinto(memoryview(buffer)[size:])
+            size += read or 0
+            if not read:
+                break
+            cut = buffer.rfind(b"\n", 0, size)
+            if cut >= 0:
+                break
+            if size == len(buffer):  # a line longer than the buffer
+                buffer.extend(bytes(len(buffer)))
+        if size == 0:
+            return
+        cut = buffer.rfind(b"\n", 0, size) + 1 if read else size
+        carry = bytes(buffer[cut:size])
+        yield buffer, cut
+
+
+def scan_file(path: str, tables: Any, todo: IO[bytes]) -> Scanned:
+    """Scan `path` with `tables` (`compiler.audit.linescan.ScanTables`); lines for DuckDB go
+    to `todo`. The main thread reads chunks into a few reused buffers (plain reads: a memory map
+    costs a page fault per 4 KiB), the workers scan them, and results are taken in order."""
+    events, stamps, rows, todo_rows = [], [], [], []
+    total = 0
+    free: Queue[bytearray] = Queue()
+    size = min(CHUNK, os.path.getsize(path) + 1)
+    for _ in range(WORKERS + 2):
+        free.put(bytearray(size))
+    pending: deque[tuple[bytearray, Future[Any]]] = deque()
+
+    def collect() -> None:
+        nonlocal total
+        buffer, future = pending.popleft()
+        lines, status, event, ts, text = future.result()
+        free.put(buffer)
+        clean = np.flatnonzero(status == CLEAN)
+        events.append(event[clean])
+        stamps.append(ts[clean])
+        rows.append(clean + total + 1)
+        todo_rows.append(np.flatnonzero((status == TO_DUCKDB) | (status == KEPT)) + total + 1)
+        todo.write(text)
+        total += lines
+
+    with open(path, "rb", buffering=0) as handle, ThreadPoolExecutor(WORKERS) as pool:
+        for buffer, size in _chunks(handle, free):
+            pending.append((buffer, pool.submit(_scan_chunk, tables, buffer, size)))
+            if len(pending) > WORKERS:
+                collect()
+        while pending:
+            collect()
+    empty = np.empty(0, dtype=np.int64)
+    return Scanned(
+        total,
+        np.concatenate(events) if events else np.empty(0, dtype=np.int16),
+        np.concatenate(stamps) if stamps else empty,
+        np.concatenate(rows) if rows else empty,
+        np.concatenate(todo_rows) if todo_rows else empty,
+    )

@@ -1,0 +1,429 @@
+"""The C line scanner: a line it calls clean has no per-row finding, whatever the line holds.
+
+The scanner reads raw bytes, so these tests attack it with raw bytes: whitespace, escapes,
+invalid UTF-8, control characters, repeated keys, odd timestamps and envelope fields, lines
+across chunk boundaries. Each verdict is checked against the exact checks (an unscreened
+DuckDB audit of the same file), and whole audits with and without the scanner must agree.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import duckdb
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.audit import dfa, run_audit, screen, screen_for
+from compiler.audit.duck import VIOLATIONS
+from compiler.audit.rules import FORMAT_PATTERNS, AuditRules
+from compiler.exports import open_events, scan
+from tests.export_rows import posthog_row
+from tests.test_audit_screen import EDGE_KEYS, EDGE_VALUES, ROW_KINDS_ONLY
+
+CLEAN = (scan.CLEAN, scan.KEPT)
+
+pytestmark = pytest.mark.skipif(not scan.available(), reason="the C scanner is not built")
+
+
+def test_the_scanner_is_built_here() -> None:
+    # `make install` builds it; without it every test below would be skipped silently.
+    assert scan.available()
+
+
+def _user_row(plan, name: str, rng: random.Random, n: int) -> dict[str, Any]:
+    """A valid row that carries a user_id, so the scanner may drop it (status 1)."""
+    row = posthog_row(plan, name, rng, uuid=str(UUID(int=n + 1)))
+    row["properties"].setdefault("user_id", "usr_abc123")
+    return row
+
+
+def _statuses(plan, data: bytes, strict: bool = False) -> list[int]:
+    status, _, _, _ = scan.scan_bytes(data, screen_for(plan, strict_system=strict).lines)
+    return [int(s) for s in status]
+
+
+def _exact_bad_rows(plan, path: Path, strict: bool = False) -> tuple[set[int], int]:
+    """Lines with a per-row finding, and the unparseable count, under the exact checks."""
+    con = duckdb.connect()
+    report = open_events(con, [str(path)])
+    run_audit(con, report, plan, strict_system=strict)
+    bad = {
+        int(r)
+        for (r,) in con.execute(
+            f"SELECT DISTINCT _row FROM {VIOLATIONS} WHERE {ROW_KINDS_ONLY}"
+        ).fetchall()
+    }
+    bad |= {e.line for e in report.examples}
+    return bad, report.rows_unparseable
+
+
+def _audits_agree(plan, path: Path, strict: bool = False) -> dict[str, Any]:
+    fast_con, slow_con = duckdb.connect(), duckdb.connect()
+    fast = run_audit(
+        fast_con,
+        open_events(fast_con, [str(path)], screen=screen_for(plan, strict_system=strict)),
+        plan,
+        strict_system=strict,
+    ).to_json()
+    slow = run_audit(
+        slow_con, open_events(slow_con, [str(path)]), plan, strict_system=strict
+    ).to_json()
+    fast.pop("engine"), slow.pop("engine")
+    assert fast == slow
+    return fast
+
+
+def _check(plan, tmp_path: Path, lines: list[bytes], strict: bool = False) -> list[int]:
+    """Scan `lines`; assert no line the scanner calls clean has a finding, and that audits
+    with and without the scanner agree. Returns the statuses."""
+    data = b"".join(line + b"\n" for line in lines)
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(data)
+    statuses = _statuses(plan, data, strict)
+    bad, unparseable = _exact_bad_rows(plan, path, strict)
+    clean = {n for n, s in enumerate(statuses, 1) if s in CLEAN}
+    assert not clean & bad, [lines[n - 1] for n in clean & bad]
+    _audits_agree(plan, path, strict)
+    return statuses
+
+
+def _compact(row: dict[str, Any]) -> bytes:
+    return json.dumps(row, separators=(",", ":")).encode()
+
+
+def test_valid_rows_of_every_event_pass_the_scanner(plan, tmp_path: Path) -> None:
+    rng = random.Random(11)
+    rows = [_user_row(plan, name, rng, n) for n, name in enumerate(sorted(plan.events))]
+    statuses = _check(plan, tmp_path, [_compact(r) for r in rows])
+    assert all(s in CLEAN for s in statuses), [
+        r["event"] for r, s in zip(rows, statuses, strict=True) if s not in CLEAN
+    ]
+    # the events no cross-row check reads are dropped from DuckDB's work altogether
+    assert statuses.count(scan.CLEAN) > len(rows) // 2
+
+
+def _variants(plan) -> list[tuple[str, bytes]]:
+    """(what, line): one valid line changed in one way each."""
+    rng = random.Random(5)
+    base = _user_row(plan, "ad_click", rng, 0)
+    line = _compact(base)
+
+    def with_top(**fields: Any) -> bytes:
+        return _compact({**base, **fields})
+
+    def with_props(**fields: Any) -> bytes:
+        return _compact({**base, "properties": {**base["properties"], **fields}})
+
+    def without(key: str) -> bytes:
+        return _compact({k: v for k, v in base.items() if k != key})
+
+    spaced = json.dumps(base).encode()
+    return [
+        ("untouched", line),
+        ("python spacing", spaced),
+        ("tabs", spaced.replace(b": ", b":\t")),
+        ("crlf", line + b"\r"),
+        ("leading space", b"  " + line),
+        ("trailing garbage", line + b"x"),
+        ("two objects", line + line),
+        ("truncated", line[:-5]),
+        ("not an object", b"[1,2]"),
+        ("bare string", b'"ad_click"'),
+        ("empty object", b"{}"),
+        ("escaped event", line.replace(b'"ad_click"', b'"ad_cl\\u0069ck"')),
+        ("escaped key", line.replace(b'"page_path"', b'"page_\\u0070ath"')),
+        ("escaped top key", line.replace(b'"event"', b'"ev\\u0065nt"')),
+        ("repeated key", line.replace(b'"device":', b'"device":"desktop","device":')),
+        ("repeated top key", line.replace(b'"event":', b'"event":"ad_click","event":')),
+        ("repeated event, other", line.replace(b'"event":', b'"event":"landing_view","event":')),
+        ("unicode escape in value", with_props(page_path="/caf\u00e9")),
+        ("raw utf-8 in value", line.replace(b'"/app"', '"/caf\u00e9"'.encode())),
+        ("invalid utf-8", line.replace(b'"/app"', b'"/caf\xc3"')),
+        ("overlong utf-8", line.replace(b'"/app"', b'"/\xc0\xaf"')),
+        ("surrogate escape", line.replace(b'"/app"', b'"/\\ud800"')),
+        ("raw tab in string", line.replace(b'"/app"', b'"/a\tpp"')),
+        ("bad escape", line.replace(b'"/app"', b'"/a\\xpp"')),
+        ("quote escape", line.replace(b'"/app"', b'"/a\\"pp"')),
+        ("email in free text", with_props(page_path="/a@b.co")),
+        ("phone in free text", with_props(device_network_type="(555) 123-4567")),
+        ("undocumented key", with_props(made_up="x")),
+        ("sdk key", with_props(token="phc_x")),
+        ("sdk key array", with_props(token=["a", 1])),
+        ("sdk key object", with_props(token={"a": 1})),
+        ("system key", with_props(**{"$browser": "Chrome"})),
+        ("system key nested", with_props(**{"$set": {"a": 1}})),
+        ("plan key of another event", with_props(job_id="job_abc123")),
+        ("null value", with_props(page_path=None)),
+        ("number as string", with_props(page_path=5)),
+        ("big integer", with_top(properties={**base["properties"], "page_path": 10**20})),
+        ("exponent", line.replace(b'"/app"', b"1e3")),
+        ("missing properties", without("properties")),
+        ("null properties", with_top(properties=None)),
+        ("array properties", with_top(properties=[1])),
+        ("missing uuid", without("uuid")),
+        ("null uuid", with_top(uuid=None)),
+        ("number uuid", with_top(uuid=5)),
+        ("bad uuid", with_top(uuid="not-a-uuid")),
+        (
+            "id instead of uuid",
+            _compact({**{k: v for k, v in base.items() if k != "uuid"}, "id": base["uuid"]}),
+        ),
+        ("missing distinct_id", without("distinct_id")),
+        ("empty distinct_id", with_top(distinct_id="")),
+        ("null distinct_id", with_top(distinct_id=None)),
+        ("null person_id", with_top(person_id=None)),
+        ("number person_id", with_top(person_id=7)),
+        ("missing event", without("event")),
+        ("empty event", with_top(event="")),
+        ("number event", with_top(event=5)),
+        ("unknown event", with_top(event="made_up_event")),
+        (
+            "system event",
+            with_top(event="$pageview", properties={"$current_url": "/", "user_id": "u"}),
+        ),
+        ("unnamed system event", with_top(event="$made_up", properties={"user_id": "u"})),
+        ("canonical top field", with_top(source="web")),
+        ("missing timestamp", without("timestamp")),
+        ("timestamp Z", with_top(timestamp="2026-01-12T10:00:00Z")),
+        ("timestamp naive", with_top(timestamp="2026-01-12T10:00:00")),
+        ("timestamp offset", with_top(timestamp="2026-01-12T10:00:00.5+05:30")),
+        ("timestamp negative offset", with_top(timestamp="2026-01-12T23:59:59.999999-08:00")),
+        ("timestamp 7 digits", with_top(timestamp="2026-01-12T10:00:00.1234567+00:00")),
+        ("timestamp space", with_top(timestamp="2026-01-12 10:00:00+00:00")),
+        ("timestamp leap day", with_top(timestamp="2024-02-29T10:00:00+00:00")),
+        ("timestamp not leap", with_top(timestamp="2025-02-29T10:00:00+00:00")),
+        ("timestamp hour 24", with_top(timestamp="2026-01-12T24:00:00+00:00")),
+        ("timestamp date only", with_top(timestamp="2026-01-12")),
+        ("timestamp number", with_top(timestamp=1768212000)),
+        ("timestamp garbage", with_top(timestamp="yesterday")),
+        ("nested top field", with_top(person_properties={"a": {"b": [1, {"c": None}]}})),
+        ("deep nesting", with_top(elements=json.loads("[" * 40 + "]" * 40))),
+    ]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_lines_changed_one_way_each(plan, tmp_path: Path, strict: bool) -> None:
+    variants = _variants(plan)
+    statuses = _check(plan, tmp_path, [line for _, line in variants], strict)
+    verdict = {what: s for (what, _), s in zip(variants, statuses, strict=True)}
+    if strict:  # PostHog's own $-keys on every row are findings now: DuckDB names them
+        assert set(verdict.values()) == {scan.TO_DUCKDB}
+        return
+    # What the scanner proves itself (not just what it leaves to DuckDB):
+    for what in [
+        "untouched",
+        "python spacing",
+        "crlf",
+        "leading space",
+        "raw utf-8 in value",
+        "sdk key",
+        "timestamp Z",
+        "timestamp naive",
+        "timestamp offset",
+        "timestamp negative offset",
+        "timestamp leap day",
+        "id instead of uuid",
+        "null person_id",
+        "nested top field",
+    ]:
+        assert verdict[what] in CLEAN, what
+    for what in ["repeated key", "escaped key", "invalid utf-8", "timestamp not leap", "exponent"]:
+        assert verdict[what] == scan.TO_DUCKDB, what
+    assert verdict["system event"] == scan.CLEAN
+    assert verdict["unnamed system event"] == scan.TO_DUCKDB  # DuckDB reads its name
+
+
+def test_timestamps_come_out_as_duckdb_reads_them(plan) -> None:
+    rng = random.Random(2)
+    base = _user_row(plan, "ad_click", rng, 0)
+    stamps = [
+        "2026-01-12T10:00:00+00:00",
+        "2026-01-12T10:00:00.123456Z",
+        "2026-01-12T10:00:00.5+05:30",
+        "1999-12-31T23:59:59.999999-08:00",
+        "2024-02-29T00:00:00",
+        "2000-03-01T00:00:00.01+00:00",
+    ]
+    data = b"".join(_compact({**base, "timestamp": t}) + b"\n" for t in stamps)
+    status, _, ts, _ = scan.scan_bytes(data, screen_for(plan).lines)
+    assert list(status) == [scan.CLEAN] * len(stamps)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for stamp, micros in zip(stamps, ts.tolist(), strict=True):
+        (expected,) = con.execute("SELECT epoch_us(?::TIMESTAMPTZ)", [stamp]).fetchone()
+        assert micros == expected, stamp
+
+
+@st.composite
+def _mutated_lines(draw: st.DrawFn, plan) -> list[bytes]:
+    names = sorted(plan.events)
+    lines = []
+    for n in range(draw(st.integers(1, 5))):
+        rng = random.Random(draw(st.integers(0, 10_000)))
+        row = _user_row(plan, draw(st.sampled_from(names)), rng, n)
+        props = row["properties"]
+        for _ in range(0 if n == 0 else draw(st.integers(1, 3))):
+            key = draw(st.sampled_from(sorted(props) + EDGE_KEYS))
+            props[key] = draw(st.sampled_from(EDGE_VALUES))
+        spacing = draw(st.sampled_from([(",", ":"), (", ", ": ")]))
+        text = json.dumps(row, separators=spacing, ensure_ascii=draw(st.booleans())).encode()
+        if n and draw(st.booleans()):  # a byte-level change: the scanner reads bytes
+            at = draw(st.integers(0, len(text) - 1))
+            byte = draw(st.sampled_from([b" ", b'"', b"\\", b"\x00", b"\xff", b"}", b",", b"0"]))
+            text = text[:at] + byte + text[at + 1 :]
+        lines.append(text)
+    return lines
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_line_the_scanner_calls_clean_has_no_finding(
+    plan, tmp_path: Path, data: st.DataObject
+) -> None:
+    lines = data.draw(_mutated_lines(plan))
+    statuses = _check(plan, tmp_path, lines)
+    assert statuses[0] in CLEAN  # the untouched first line: the check is not vacuous
+
+
+def test_chunks_cut_at_line_ends_and_line_numbers_survive(
+    plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(9)
+    good = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(40)]
+    lines = good[:10] + [b"{not json"] + good[10:20] + [b"", b"   "] + good[20:]
+    path = tmp_path / "chunked.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no newline after the last line
+    monkeypatch.setattr(scan, "CHUNK", 700)  # a line is about 450 bytes: most chunks hold one
+    document = _audits_agree(plan, path)
+    con = duckdb.connect()
+    report = open_events(con, [str(path)], screen=screen_for(plan))
+    assert [e.line for e in report.examples] == [11]
+    assert report.rows_total == 41 and report.rows_unparseable == 1
+    rows = [r for (r,) in con.execute("SELECT _row FROM events ORDER BY _row").fetchall()]
+    assert rows == [n for n in range(1, len(lines) + 1) if n not in (11, 22, 23)]
+    assert document["rows_total"] == 41
+
+
+def test_empty_and_blank_files(plan, tmp_path: Path) -> None:
+    for name, text in [("empty.jsonl", b""), ("blank.jsonl", b"\n \n\t\n")]:
+        path = tmp_path / name
+        path.write_bytes(text)
+        assert _audits_agree(plan, path)["rows_total"] == 0
+
+
+def test_bad_tables_are_refused(plan) -> None:
+    tables = screen_for(plan).lines
+    out = tuple(np.empty(1, dtype=t) for t in (np.uint8, np.int16, np.int64, np.int64))
+    with pytest.raises(ValueError, match="tables"):
+        scan._linescan.scan(b"{}", tables.tables[:-1], tables.params, out)
+    with pytest.raises(ValueError, match="outputs"):
+        small = tuple(np.empty(0, dtype=a.dtype) for a in out)
+        scan._linescan.scan(b"{}\n{}\n", tables.tables, tables.params, small)
+
+
+def test_value_dfas_accept_exactly_what_their_regexes_match(plan) -> None:
+    rules = AuditRules(plan)
+    regexes = sorted(
+        {
+            v
+            for e in plan.events
+            for r in rules.keys
+            if e in r.allowed
+            and (
+                v := screen.value_regex(
+                    r, e, rules.source_layers(e) if r.name == "source" else None
+                )
+            )
+        }
+    )
+    table = dfa.compile_all([(r, False) for r in regexes])
+    rng = random.Random(4)
+    alphabet = [
+        '"',
+        "\\",
+        "a",
+        "Z",
+        "0",
+        "9",
+        "5",
+        "-",
+        ".",
+        "@",
+        "+",
+        " ",
+        "(",
+        ")",
+        "_",
+        "/",
+        "e",
+        "u",
+        "n",
+        "l",
+        "t",
+        "r",
+    ]
+    samples = [
+        '"web"',
+        '"server"',
+        "null",
+        "true",
+        "false",
+        "0",
+        "100",
+        "599",
+        "600",
+        "1.5",
+        '"/app"',
+        '"USD"',
+        '"job_abc"',
+        '"a@b.co"',
+        '"usr_1"',
+    ]
+    for k, regex in enumerate(regexes):
+        pattern = re.compile(regex)
+        texts = samples + [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(300)
+        ]
+        texts += [
+            '"' + "".join(rng.choice(alphabet[2:]) for _ in range(rng.randint(0, 8))) + '"'
+            for _ in range(300)
+        ]
+        for text in texts:
+            assert table.fullmatch(k, text.encode()) == bool(pattern.fullmatch(text)), (regex, text)
+
+
+def test_column_patterns_search_as_re2_does() -> None:
+    table = dfa.compile_all(
+        [(FORMAT_PATTERNS["uuid"], True), ("job_", True), ("^job_[0-9]+", True), ("^a|b$", True)]
+    )
+    cases = {
+        0: {
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b": True,
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5bx": False,
+            "": False,
+        },
+        1: {"job_1": True, "my job_": True, "jo b": False},
+        2: {"job_1": True, "job_12x": True, "xjob_1": False, "job_": False},
+        3: {"ax": False, "xb": False},  # anchors inside a branch: not compiled, matches nothing
+    }
+    for k, texts in cases.items():
+        for text, expected in texts.items():
+            assert table.fullmatch(k, text.encode()) == expected, (k, text)
+
+
+def test_regexes_the_dfa_compiler_cannot_take_match_nothing() -> None:
+    table = dfa.compile_all(
+        [(r"(a)\1", False), (r"(?=a)a", False), (r"[é-ü]", False), ("a", False)]
+    )
+    assert table.starts[:3] == (0, 0, 0)
+    assert table.fullmatch(3, b"a") and not table.fullmatch(0, b"aa")
