@@ -6,7 +6,9 @@ auto-detects each file's format and creates the temp view `events`:
     uuid VARCHAR, event VARCHAR, distinct_id VARCHAR, timestamp TIMESTAMPTZ (UTC),
     person_id VARCHAR (NULL when absent), properties VARCHAR (a JSON object as text),
     _file VARCHAR, _row BIGINT (1-based line or row in its file),
-    _clean BOOLEAN, _seq BOOLEAN (NULL unless read with an audit screen: see `load.Screen`)
+    _clean BOOLEAN, _seq BOOLEAN (NULL unless read with an audit screen: see `load.Screen`;
+    with one, a clean row no cross-row check reads keeps no properties, and if the C line
+    scanner proved it clean, only its event, timestamp and place)
 
 The plan's envelope fields (source, environment, user_id, experiment_variant) sit inside
 `properties` and the session id as `$session_id`, as PostHog stores them; canonical §10 rows are

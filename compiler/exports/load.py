@@ -235,15 +235,19 @@ def _insert_jsonl_scanned(
     tables = screen.lines
     fd, todo_path = tempfile.mkstemp(prefix="trackplan-todo-", suffix=".jsonl")
     try:
-        with os.fdopen(fd, "wb") as todo:
-            scanned = scan.scan_file(path, tables, todo)
         names = "[" + ", ".join(sql_text(e) for e in tables.events) + "]"
-        clean = {"e": scanned.event, "t": scanned.ts, "r": scanned.row}  # noqa: F841 (read by SQL)
-        con.execute(f"""
-        INSERT INTO {ROWS_TABLE} (event, timestamp, _file, _row, _clean, _seq)
-        SELECT {names}[e + 1], make_timestamp(t)::TIMESTAMPTZ, {sql_text(name)}, r, true, false
-        FROM clean
-        """)
+
+        def insert_clean(event: np.ndarray, ts: np.ndarray, row: np.ndarray) -> None:
+            clean = {"e": event, "t": ts, "r": row}  # noqa: F841 (DuckDB reads it by name)
+            con.execute(f"""
+            INSERT INTO {ROWS_TABLE} (event, timestamp, _file, _row, _clean, _seq)
+            SELECT {names}[e + 1], make_timestamp(t)::TIMESTAMPTZ, {sql_text(name)}, r, true,
+                false
+            FROM clean
+            """)
+
+        with os.fdopen(fd, "wb") as todo:
+            scanned = scan.scan_file(path, tables, todo, insert_clean)
         if len(scanned.todo_rows):
             # A name of its own, so nothing the reader does by file touches the clean rows.
             part = name + "#trackplan-todo"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from queue import Queue
@@ -24,7 +24,7 @@ except ImportError:  # built by `pip install`; without a C compiler the SQL scre
     _linescan = None
 
 CHUNK = 32 << 20
-WORKERS = 2
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # buffers in flight: WORKERS + 2
 TO_DUCKDB, CLEAN, BLANK, KEPT = 0, 1, 2, 3  # a line's status (see _linescan.c)
 
 
@@ -34,13 +34,15 @@ def available() -> bool:
 
 @dataclass
 class Scanned:
-    """Clean rows (event index, timestamp in µs, 1-based line) and the lines sent on."""
+    """How many lines the file has, and the original line number of each line written to
+    `todo` (the lines DuckDB reads)."""
 
     lines: int
-    event: np.ndarray
-    ts: np.ndarray
-    row: np.ndarray
-    todo_rows: np.ndarray  # the original line number of each line written to `todo`
+    todo_rows: np.ndarray
+
+
+# Called per chunk with the clean rows: event index, timestamp in µs, 1-based line number.
+OnClean = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 
 
 def scan_bytes(
@@ -96,11 +98,13 @@ def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearr
         yield buffer, cut
 
 
-def scan_file(path: str, tables: Any, todo: IO[bytes]) -> Scanned:
-    """Scan `path` with `tables` (`compiler.audit.linescan.ScanTables`); lines for DuckDB go
-    to `todo`. The main thread reads chunks into a few reused buffers (plain reads: a memory map
-    costs a page fault per 4 KiB), the workers scan them, and results are taken in order."""
-    events, stamps, rows, todo_rows = [], [], [], []
+def scan_file(path: str, tables: Any, todo: IO[bytes], on_clean: OnClean) -> Scanned:
+    """Scan `path` with `tables` (`compiler.audit.linescan.ScanTables`): clean rows go to
+    `on_clean` chunk by chunk (so they never pile up), lines for DuckDB to `todo`.
+
+    The main thread reads chunks into a few reused buffers (plain reads: a memory map costs a
+    page fault per 4 KiB), the workers scan them, and results are taken in file order."""
+    todo_rows = []
     total = 0
     free: Queue[bytearray] = Queue()
     size = min(CHUNK, os.path.getsize(path) + 1)
@@ -114,9 +118,8 @@ def scan_file(path: str, tables: Any, todo: IO[bytes]) -> Scanned:
         lines, status, event, ts, text = future.result()
         free.put(buffer)
         clean = np.flatnonzero(status == CLEAN)
-        events.append(event[clean])
-        stamps.append(ts[clean])
-        rows.append(clean + total + 1)
+        if len(clean):
+            on_clean(event[clean], ts[clean], clean + total + 1)
         todo_rows.append(np.flatnonzero((status == TO_DUCKDB) | (status == KEPT)) + total + 1)
         todo.write(text)
         total += lines
@@ -128,11 +131,4 @@ def scan_file(path: str, tables: Any, todo: IO[bytes]) -> Scanned:
                 collect()
         while pending:
             collect()
-    empty = np.empty(0, dtype=np.int64)
-    return Scanned(
-        total,
-        np.concatenate(events) if events else np.empty(0, dtype=np.int16),
-        np.concatenate(stamps) if stamps else empty,
-        np.concatenate(rows) if rows else empty,
-        np.concatenate(todo_rows) if todo_rows else empty,
-    )
+    return Scanned(total, np.concatenate(todo_rows) if todo_rows else np.empty(0, dtype=np.int64))
