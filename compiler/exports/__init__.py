@@ -138,9 +138,7 @@ def _read_csv(
 def _tally(con: duckdb.DuckDBPyConnection, report: ExportReport) -> None:
     counts = {
         str(f): (int(total), int(failed))
-        for f, total, failed in con.execute(
-            f"SELECT _file, count(*), count(_reason) FROM {load.ROWS_TABLE} GROUP BY _file"
-        ).fetchall()
+        for f, total, failed in con.execute(load.FILE_ROWS).fetchall()
     }
     for info in report.files:
         info.rows, info.unparseable = counts.get(info.path, (0, 0))
@@ -183,6 +181,6 @@ def open_events(
             report.files.append(_read_one(con, source, workdir, n, csv_nulls or {}, screen))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    con.execute(load.EVENTS_VIEW)
+    load.create_events_view(con)
     _tally(con, report)
     return report

@@ -3,7 +3,8 @@
 The file is read in chunks cut at line ends, into a few reused buffers, so a 5 GB file never
 sits in memory; two threads scan chunks (the scanner releases the GIL). Each line comes out as
 clean (its event index and timestamp are all the audit still needs), blank, or for DuckDB:
-those lines are copied, in file order, to `todo` for the ordinary reader.
+those lines are copied, in file order, to one of two files for the ordinary reader: lines proved
+clean that a cross-row check reads (DuckDB need not screen them) and the rest.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def available() -> bool:
 
 @dataclass
 class Scanned:
-    """How many lines the file has, and the original line number of each line written to
-    `todo` (the lines DuckDB reads)."""
+    """How many lines the file has, and the original line number of each line written to the
+    two files DuckDB reads: `kept` (clean, but a cross-row check reads them) and `unclear`."""
 
     lines: int
-    todo_rows: np.ndarray
+    kept_rows: np.ndarray
+    unclear_rows: np.ndarray
 
 
 # Called per chunk with the clean rows: event index, timestamp in µs, 1-based line number.
@@ -58,20 +60,26 @@ def scan_bytes(
     return status, event, ts, offsets
 
 
-def _scan_chunk(
-    tables: Any, buffer: bytearray, size: int
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, bytes]:
+def _lines(view: memoryview, offsets: np.ndarray, ends: np.ndarray, which: np.ndarray) -> bytes:
+    pieces = []
+    for k in which.tolist():
+        line = bytes(view[offsets[k] : ends[k]])
+        pieces.append(line if line.endswith(b"\n") else line + b"\n")
+    return b"".join(pieces)
+
+
+def _scan_chunk(tables: Any, buffer: bytearray, size: int) -> tuple[Any, ...]:
     view = memoryview(buffer)[:size]
     try:
         status, event, ts, offsets = scan_bytes(view, tables)
         ends = np.append(offsets[1:], size)
-        pieces = []
-        for k in np.flatnonzero((status == TO_DUCKDB) | (status == KEPT)).tolist():
-            line = bytes(view[offsets[k] : ends[k]])
-            pieces.append(line if line.endswith(b"\n") else line + b"\n")
+        kept = np.flatnonzero(status == KEPT)
+        unclear = np.flatnonzero(status == TO_DUCKDB)
+        texts = (_lines(view, offsets, ends, kept), _lines(view, offsets, ends, unclear))
     finally:
         view.release()
-    return len(status), status, event, ts, b"".join(pieces)
+    clean = np.flatnonzero(status == CLEAN)
+    return len(status), clean, event[clean], ts[clean], kept, unclear, texts
 
 
 def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearray, int]]:
@@ -98,13 +106,16 @@ def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearr
         yield buffer, cut
 
 
-def scan_file(path: str, tables: Any, todo: IO[bytes], on_clean: OnClean) -> Scanned:
+def scan_file(
+    path: str, tables: Any, kept: IO[bytes], unclear: IO[bytes], on_clean: OnClean
+) -> Scanned:
     """Scan `path` with `tables` (`compiler.audit.linescan.ScanTables`): clean rows go to
-    `on_clean` chunk by chunk (so they never pile up), lines for DuckDB to `todo`.
+    `on_clean` chunk by chunk (so they never pile up); the lines DuckDB must read go to `kept`
+    (clean, but a cross-row check reads them) or `unclear`.
 
     The main thread reads chunks into a few reused buffers (plain reads: a memory map costs a
     page fault per 4 KiB), the workers scan them, and results are taken in file order."""
-    todo_rows = []
+    kept_rows, unclear_rows = [], []
     total = 0
     free: Queue[bytearray] = Queue()
     size = min(CHUNK, os.path.getsize(path) + 1)
@@ -115,13 +126,14 @@ def scan_file(path: str, tables: Any, todo: IO[bytes], on_clean: OnClean) -> Sca
     def collect() -> None:
         nonlocal total
         buffer, future = pending.popleft()
-        lines, status, event, ts, text = future.result()
+        lines, clean, event, ts, keep, other, (keep_text, other_text) = future.result()
         free.put(buffer)
-        clean = np.flatnonzero(status == CLEAN)
         if len(clean):
-            on_clean(event[clean], ts[clean], clean + total + 1)
-        todo_rows.append(np.flatnonzero((status == TO_DUCKDB) | (status == KEPT)) + total + 1)
-        todo.write(text)
+            on_clean(event, ts, clean + total + 1)
+        kept_rows.append(keep + total + 1)
+        unclear_rows.append(other + total + 1)
+        kept.write(keep_text)
+        unclear.write(other_text)
         total += lines
 
     with open(path, "rb", buffering=0) as handle, ThreadPoolExecutor(WORKERS) as pool:
@@ -131,4 +143,9 @@ def scan_file(path: str, tables: Any, todo: IO[bytes], on_clean: OnClean) -> Sca
                 collect()
         while pending:
             collect()
-    return Scanned(total, np.concatenate(todo_rows) if todo_rows else np.empty(0, dtype=np.int64))
+    empty = np.empty(0, dtype=np.int64)
+    return Scanned(
+        total,
+        np.concatenate(kept_rows) if kept_rows else empty,
+        np.concatenate(unclear_rows) if unclear_rows else empty,
+    )
