@@ -1,4 +1,4 @@
-/* The audit's line scanner: proves JSON Lines rows clean at memory speed.
+/* The audit's line scanner: proves JSON Lines rows clean in one pass over their bytes.
 
    The exact checks run in DuckDB. Most rows of a healthy export have nothing to find, and
    proving that takes one pass over the bytes: this file walks each line as JSON, looks each
@@ -17,8 +17,8 @@
      outputs: (status, event, ts, start), each with room for every line:
      status: u8 per line   0 = read it with DuckDB, 1 = clean (no check reads it), 2 = blank,
                            3 = clean, but a cross-row check reads it: read it with DuckDB
-     event:  i16 per line  the event's index (status 1)
-     ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1)
+     event:  i16 per line  the event's index (status 1; otherwise -1)
+     ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1 and 3)
      start:  i64 per line  the line's offset in data
    count_lines(data) -> lines
 */
@@ -33,7 +33,7 @@
 enum { TO_DUCKDB = 0, CLEAN = 1, BLANK = 2, KEPT = 3 };
 enum { EV_PLAN = 1, EV_KEEP = 2 };     /* events[3*i]: flags, required mask lo, hi */
 enum { NS_EVENT = -1, NS_PLAN_KEY = -2, NS_TOLERATED = -3 };
-enum { CHECK_ANY = -2, CHECK_REJECT = -1 };
+enum { CHECK_ANY = -2 };        /* a $-key PostHog adds: any scalar or array of scalars */
 enum { COL_UUID = 0, COL_DISTINCT_ID = 1, COL_PERSON_ID = 2 };
 
 typedef struct {
