@@ -295,15 +295,16 @@ def test_a_line_the_scanner_calls_clean_has_no_finding(
     assert statuses[0] in CLEAN  # the untouched first line: the check is not vacuous
 
 
+@pytest.mark.parametrize("chunk", [100, 700, 1 << 20])  # lines are about 450 bytes
 def test_chunks_cut_at_line_ends_and_line_numbers_survive(
-    plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     rng = random.Random(9)
     good = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(40)]
     lines = good[:10] + [b"{not json"] + good[10:20] + [b"", b"   "] + good[20:]
     path = tmp_path / "chunked.jsonl"
     path.write_bytes(b"\n".join(lines))  # no newline after the last line
-    monkeypatch.setattr(scan, "CHUNK", 700)  # a line is about 450 bytes: most chunks hold one
+    monkeypatch.setattr(scan, "CHUNK", chunk)  # 100: every line outgrows its buffer
     document = _audits_agree(plan, path)
     con = duckdb.connect()
     report = open_events(con, [str(path)], screen=screen_for(plan))

@@ -83,27 +83,30 @@ def _scan_chunk(tables: Any, buffer: bytearray, size: int) -> tuple[Any, ...]:
 
 
 def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearray, int]]:
-    """(buffer, size) holding whole lines, read into buffers taken from `free`."""
+    """(buffer, size) holding whole lines, read into buffers taken from `free`; a buffer grows
+    when one line does not fit in it."""
     carry = b""
     while True:
         buffer = free.get()
-        buffer[: len(carry)] = carry
-        size = len(carry)
+        buffer[: len(carry)] = carry  # (grows the buffer if the carried line is longer)
+        size, end = len(carry), False
         while True:
-            read = handle.readinto(memoryview(buffer)[size:])
-            size += read or 0
-            if not read:
-                break
-            cut = buffer.rfind(b"\n", 0, size)
-            if cut >= 0:
-                break
-            if size == len(buffer):  # a line longer than the buffer
+            if size == len(buffer):
                 buffer.extend(bytes(len(buffer)))
+            read = handle.readinto(memoryview(buffer)[size:])
+            if not read:
+                end = True
+                break
+            size += read
+            if buffer.rfind(b"\n", size - read, size) >= 0:
+                break
         if size == 0:
             return
-        cut = buffer.rfind(b"\n", 0, size) + 1 if read else size
+        cut = size if end else buffer.rfind(b"\n", 0, size) + 1
         carry = bytes(buffer[cut:size])
         yield buffer, cut
+        if end and not carry:
+            return
 
 
 def scan_file(
