@@ -405,7 +405,8 @@ static int parse_timestamp(const uint8_t *p, Py_ssize_t n, int64_t *micros) {
     if (j < n && p[j] == '.') {
         int k = 0;
         j++;
-        while (j < n && p[j] >= '0' && p[j] <= '9' && k < 7) frac = frac * 10 + (p[j] - '0'), j++, k++;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && k < 7)
+            frac = frac * 10 + (p[j] - '0'), j++, k++;
         if (k == 0 || k > 6) return 0;
         for (; k < 6; k++) frac *= 10;
     }
@@ -471,7 +472,8 @@ static const char *CANONICAL[] = {"source", "environment", "user_id", "experimen
 static int top_key(const uint8_t *p, Py_ssize_t n) {
     if (n < 2 || n > 18) return K_OTHER; /* the lengths of the names below */
     for (int k = 0; k < K_OTHER; k++)
-        if (TOP[k][0] == p[0] && (Py_ssize_t)strlen(TOP[k]) == n && memcmp(TOP[k], p, (size_t)n) == 0)
+        if (TOP[k][0] == p[0] && (Py_ssize_t)strlen(TOP[k]) == n &&
+            memcmp(TOP[k], p, (size_t)n) == 0)
             return k;
     for (int k = 0; k < 5; k++)
         if (CANONICAL[k][0] == p[0] && (Py_ssize_t)strlen(CANONICAL[k]) == n &&
@@ -725,7 +727,8 @@ static PyObject *count_lines(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Scan whole JSON lines; see the file's comment."},
-    {"count_lines", count_lines, METH_VARARGS, "Lines in a buffer (a last one without a newline counts)."},
+    {"count_lines", count_lines, METH_VARARGS,
+     "Lines in a buffer (a last one without a newline counts)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,6 +8,7 @@ DuckDB audit of the same file), and whole audits with and without the scanner mu
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import re
@@ -428,3 +429,19 @@ def test_regexes_the_dfa_compiler_cannot_take_match_nothing() -> None:
     )
     assert table.starts[:3] == (0, 0, 0)
     assert table.fullmatch(3, b"a") and not table.fullmatch(0, b"aa")
+
+
+def test_gzip_goes_through_the_scanner(plan, tmp_path: Path) -> None:
+    rng = random.Random(12)
+    lines = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(30)]
+    lines[7] = b"{not json"
+    path = tmp_path / "export.jsonl.gz"
+    # PostHog writes one gzip member per line
+    path.write_bytes(b"".join(gzip.compress(line + b"\n") for line in lines))
+    document = _audits_agree(plan, path)
+    assert document["rows_total"] == 30 and document["rows_unparseable"] == 1
+    con = duckdb.connect()
+    report = open_events(con, [str(path)], screen=screen_for(plan))
+    assert [e.line for e in report.examples] == [8]
+    (scanned,) = con.execute("SELECT count(*) FROM events WHERE _clean AND uuid IS NULL").fetchone()
+    assert scanned == 29  # proved clean by the scanner, not read by DuckDB's JSON reader

@@ -205,8 +205,8 @@ def _newlines(path: str) -> int:
     return count + (last != 10)
 
 
-def _looks_canonical(path: str) -> bool:
-    with open(path, "rb") as handle:
+def _looks_canonical(path: str, compression: str | None = None) -> bool:
+    with scan.open_lines(path, compression) as handle:
         line = handle.readline(MAX_LINE)
     try:
         first = json.loads(line)
@@ -264,17 +264,24 @@ def _insert_jsonl_clean(
 
 
 def _insert_jsonl_scanned(
-    con: duckdb.DuckDBPyConnection, path: str, name: str, rejects: str, screen: Screen | None
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    name: str,
+    compression: str | None,
+    rejects: str,
+    screen: Screen | None,
 ) -> bool:
     """The fastest path: the C line scanner proves most lines clean, and DuckDB reads the rest
     (copied to temp files) as any JSON Lines file, then their line numbers are put back."""
-    if screen is None or screen.lines is None or not scan.available() or _looks_canonical(path):
+    if screen is None or screen.lines is None or not scan.available():
+        return False
+    if compression not in (None, "gzip") or _looks_canonical(path, compression):
         return False
     tables = screen.lines
     names = {"i": np.arange(len(tables.events), dtype=np.int16), "name": np.array(tables.events)}
     with _registered(con, names) as view:
         con.execute(f"DELETE FROM {EVENT_NAMES}; INSERT INTO {EVENT_NAMES} SELECT * FROM {view}")
-    file = int(con.execute(f"SELECT count(*) FROM {FILE_NAMES}").fetchone()[0])  # type: ignore[index]
+    (file,) = con.execute(f"SELECT count(*) FROM {FILE_NAMES}").fetchone() or (0,)
     con.execute(f"INSERT INTO {FILE_NAMES} VALUES (?, ?)", [file, name])
 
     def insert_clean(event: np.ndarray, ts: np.ndarray, row: np.ndarray) -> None:
@@ -284,7 +291,7 @@ def _insert_jsonl_scanned(
     parts = [tempfile.mkstemp(prefix="trackplan-scan-", suffix=".jsonl") for _ in range(2)]
     try:
         with os.fdopen(parts[0][0], "wb") as kept, os.fdopen(parts[1][0], "wb") as unclear:
-            scanned = scan.scan_file(path, tables, kept, unclear, insert_clean)
+            scanned = scan.scan_file(path, tables, kept, unclear, insert_clean, compression)
         # Lines proved clean that a cross-row check reads: read as they are, marked clean.
         _insert_part(con, parts[0][1], name, scanned.kept_rows, rejects, None, clean=True)
         # The rest: the SQL screen, then the exact checks, decide.
@@ -345,7 +352,7 @@ def insert_jsonl(
     the table in file order (DuckDB preserves insertion order), blank lines included, so the
     line number is the rowid offset within the file; blank lines are dropped afterwards.
     """
-    if compression is None and _insert_jsonl_scanned(con, path, name, rejects, screen):
+    if _insert_jsonl_scanned(con, path, name, compression, rejects, screen):
         return
     if compression is None and _insert_jsonl_clean(con, path, name, screen):
         return

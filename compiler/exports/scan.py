@@ -1,4 +1,4 @@
-"""A plain JSON Lines file through the C line scanner (`compiler/_linescan.c`), in parallel.
+"""JSON Lines (plain or gzip) through the C line scanner (`compiler/_linescan.c`), in parallel.
 
 The file is read in chunks cut at line ends, into a few reused buffers, so a 5 GB file never
 sits in memory; two threads scan chunks (the scanner releases the GIL). Each line comes out as
@@ -9,6 +9,7 @@ clean that a cross-row check reads (DuckDB need not screen them) and the rest.
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -109,19 +110,32 @@ def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearr
             return
 
 
+def open_lines(path: str, compression: str | None) -> IO[bytes]:
+    """The file's bytes, a gzip stream (one member or many) decompressed as it is read."""
+    if compression == "gzip":
+        return gzip.open(path, "rb")
+    return open(path, "rb", buffering=0)
+
+
 def scan_file(
-    path: str, tables: Any, kept: IO[bytes], unclear: IO[bytes], on_clean: OnClean
+    path: str,
+    tables: Any,
+    kept: IO[bytes],
+    unclear: IO[bytes],
+    on_clean: OnClean,
+    compression: str | None = None,
 ) -> Scanned:
-    """Scan `path` with `tables` (`compiler.audit.linescan.ScanTables`): clean rows go to
-    `on_clean` chunk by chunk (so they never pile up); the lines DuckDB must read go to `kept`
-    (clean, but a cross-row check reads them) or `unclear`.
+    """Scan `path` (plain, or gzip: see `open_lines`) with `tables`
+    (`compiler.audit.linescan.ScanTables`): clean rows go to `on_clean` chunk by chunk (so they
+    never pile up); the lines DuckDB must read go to `kept` (clean, but a cross-row check reads
+    them) or `unclear`.
 
     The main thread reads chunks into a few reused buffers (plain reads: a memory map costs a
     page fault per 4 KiB), the workers scan them, and results are taken in file order."""
     kept_rows, unclear_rows = [], []
     total = 0
     free: Queue[bytearray] = Queue()
-    size = min(CHUNK, os.path.getsize(path) + 1)
+    size = CHUNK if compression else min(CHUNK, os.path.getsize(path) + 1)
     for _ in range(WORKERS + 2):
         free.put(bytearray(size))
     pending: deque[tuple[bytearray, Future[Any]]] = deque()
@@ -139,7 +153,7 @@ def scan_file(
         unclear.write(other_text)
         total += lines
 
-    with open(path, "rb", buffering=0) as handle, ThreadPoolExecutor(WORKERS) as pool:
+    with open_lines(path, compression) as handle, ThreadPoolExecutor(WORKERS) as pool:
         for buffer, size in _chunks(handle, free):
             pending.append((buffer, pool.submit(_scan_chunk, tables, buffer, size)))
             if len(pending) > WORKERS:

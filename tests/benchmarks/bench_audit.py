@@ -6,7 +6,7 @@ third between runs). Figures:
 - audit: `open_events` + the DuckDB engine, with the CLI's memory limit (768 MB), on
   - the clean file (the C line scanner proves most rows clean),
   - the same file with every 20th row broken (those rows get the exact checks),
-  - the clean file with the SQL screen alone (gzip'd files, or no C compiler at install);
+  - the clean file with the SQL screen alone (Parquet or zstd input, or no C compiler);
 - bare scan: `select count(*) from read_json_objects(file)`, DuckDB's floor for reading it;
 - jsonschema: per-row validation against the generated schemas (json.loads + iter_errors) on
   the first SAMPLE rows, extrapolated linearly to the whole file (it is ~1000x slower).
@@ -158,7 +158,7 @@ def run() -> list[dict[str, object]]:
             "ratio": f"{dirty_audit['seconds'] / scan['seconds']:.1f}x the scan's time",
         },
         {
-            "name": "audit, SQL screen only (gzip input; no C compiler)",
+            "name": "audit, SQL screen only (Parquet or zstd input; no C compiler)",
             "figures": line(sql_audit),
             "baseline": f"bare DuckDB scan ({scan['seconds']:.2f} s)",
             "ratio": f"{sql_audit['seconds'] / scan['seconds']:.1f}x the scan's time",
