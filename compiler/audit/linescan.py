@@ -93,17 +93,6 @@ def _slots(entries: list[tuple[int, bytes, int]]) -> tuple[np.ndarray, bytes]:
     return np.frombuffer(slots.tobytes(), dtype=np.int32), bytes(keybytes) or b"\0"
 
 
-def _keep_events(rules: AuditRules) -> set[str]:
-    """Events a cross-row check reads (as `screen.sequence_sql` lists them)."""
-    plan = rules.plan
-    events = {"$identify", "$create_alias"}
-    for rule in plan.sequence_rules.values():
-        events |= set(rule.events) | set(rule.requires_before)
-    if plan.identity is not None:
-        events.add(plan.identity.stitch_on)
-    return events
-
-
 def build(rules: AuditRules) -> ScanTables:
     """The scanner's tables for `rules`."""
     plan = rules.plan
@@ -112,7 +101,7 @@ def build(rules: AuditRules) -> ScanTables:
     checks: list[tuple[int, int]] = [(0, 1)]  # check 0: an SDK key (PII-checked, or an array)
     by_regex: dict[str, int] = {}
     entries: list[tuple[int, bytes, int]] = []
-    keep = _keep_events(rules)
+    keep = rules.cross_row_events
     events = np.zeros((len(names), 3), dtype=np.int32)
     plan_keys = {r.key for r in rules.keys}
     for index, name in enumerate(names):

@@ -126,6 +126,17 @@ class AuditRules:
     def pii(self) -> frozenset[str]:
         return frozenset(p.name for p in self.plan.properties.values() if p.pii)
 
+    @cached_property
+    def cross_row_events(self) -> frozenset[str]:
+        """Events a cross-row check (sequence or identity rule) reads, whatever they hold."""
+        plan = self.plan
+        events = {"$identify", "$create_alias"}
+        for rule in plan.sequence_rules.values():
+            events |= set(rule.events) | set(rule.requires_before)
+        if plan.identity is not None:
+            events.add(plan.identity.stitch_on)
+        return frozenset(events)
+
     def allowed_keys(self, event: str) -> frozenset[str]:
         return frozenset(r.key for r in self.keys if event in r.allowed)
 

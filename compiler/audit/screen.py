@@ -363,12 +363,7 @@ def sequence_sql(rules: AuditRules, props: str = "properties") -> str:
     """SQL: the row matters to a cross-row check (sequence or identity rule), so it keeps its
     properties. A clean plan event without a string user_id counts: it may come after login."""
     plan = rules.plan
-    events = {"$identify", "$create_alias"}
-    for rule in plan.sequence_rules.values():
-        events |= set(rule.events) | set(rule.requires_before)
-    if plan.identity is not None:
-        events.add(plan.identity.stitch_on)
-    parts = [f"event IN ({', '.join(sql_text(e) for e in sorted(events))})"]
+    parts = [f"event IN ({', '.join(sql_text(e) for e in sorted(rules.cross_row_events))})"]
     if plan.identity is not None:
         parts.append(f"NOT contains(coalesce({props}, ''), '\"user_id\":\"')")
         anon = sql_text(plan.identity.anonymous_prefix)
