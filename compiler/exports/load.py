@@ -96,9 +96,9 @@ class Screen(NamedTuple):
     the audit supplies: `clean` rows need no exact check; a clean row keeps its properties
     only when `keep` says a later check reads them. Rows get `_clean` and `_seq` columns.
 
-    `lines` (`compiler.audit.linescan.ScanTables`) lets the C line scanner prove plain JSON
-    Lines clean before DuckDB reads them (`scan.py`); a clean row no check reads then keeps
-    only its event, timestamp and place."""
+    `lines` (`compiler.audit.linescan.ScanTables`) lets the C line scanner prove JSON Lines
+    (plain or gzip) clean before DuckDB reads them (`scan.py`); a clean row no check reads then
+    keeps only its event, timestamp and place."""
 
     clean: str
     keep: str
