@@ -36,10 +36,9 @@ def available() -> bool:
 
 @dataclass
 class Scanned:
-    """How many lines the file has, and the original line number of each line written to the
-    two files DuckDB reads: `kept` (clean, but a cross-row check reads them) and `unclear`."""
+    """The original line number of each line written to the two files DuckDB reads: `kept`
+    (clean, but a cross-row check reads them) and `unclear`."""
 
-    lines: int
     kept_rows: np.ndarray
     unclear_rows: np.ndarray
 
@@ -162,7 +161,6 @@ def scan_file(
             collect()
     empty = np.empty(0, dtype=np.int64)
     return Scanned(
-        total,
         np.concatenate(kept_rows) if kept_rows else empty,
         np.concatenate(unclear_rows) if unclear_rows else empty,
     )
