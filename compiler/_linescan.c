@@ -21,6 +21,7 @@
      ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1 and 3)
      start:  i64 per line  the line's offset in data
    count_lines(data) -> lines
+   gather(data, starts, which) -> the lines `which` (i64 indexes into `start`), newline-ended
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -32,7 +33,7 @@
 
 enum { TO_DUCKDB = 0, CLEAN = 1, BLANK = 2, KEPT = 3 };
 enum { EV_PLAN = 1, EV_KEEP = 2 };     /* events[3*i]: flags, required mask lo, hi */
-enum { NS_EVENT = -1, NS_PLAN_KEY = -2, NS_TOLERATED = -3 };
+enum { NS_EVENT = -1 }; /* event names; a plan event's keys: the namespace of its index */
 enum { CHECK_ANY = -2 };        /* a $-key PostHog adds: any scalar or array of scalars */
 enum { COL_UUID = 0, COL_DISTINCT_ID = 1, COL_PERSON_ID = 2 };
 
@@ -67,24 +68,6 @@ static inline const uint8_t *find_quote(const uint8_t *p, const uint8_t *end) {
     for (; p < end; p++)
         if (*p == '"') return p;
     return NULL;
-}
-
-/* No escape, control or non-ASCII byte in the line. */
-static int is_plain(const uint8_t *s, Py_ssize_t n) {
-    Py_ssize_t k = 0;
-#ifdef __SSE2__
-    const __m128i backslash = _mm_set1_epi8('\\'), low = _mm_set1_epi8(0x20);
-    __m128i odd = _mm_setzero_si128();
-    for (; k + 16 <= n; k += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(s + k));
-        /* signed compare: bytes >= 0x80 are negative, so v < 0x20 catches them too */
-        odd = _mm_or_si128(odd, _mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, backslash)));
-    }
-    if (_mm_movemask_epi8(odd)) return 0;
-#endif
-    uint8_t rest = 0;
-    for (; k < n; k++) rest |= (uint8_t)((s[k] < 0x20) | (s[k] == '\\') | (s[k] >= 0x80));
-    return !rest;
 }
 
 /* Up to 8 bytes of p[0..n) as a little-endian word, zero-padded. */
@@ -434,27 +417,28 @@ static Py_ssize_t chars(const uint8_t *p, Py_ssize_t n) {
 }
 
 /* A column's plain string content passes its checks; `value` NULL: the column is NULL. */
-static int column_ok(const Tables *t, int col, const uint8_t *value, Py_ssize_t n) {
+static int column_ok(const Tables *t, int col, const uint8_t *value, Py_ssize_t n, int plain) {
     const int32_t *c = t->columns + 6 * col;
     if (!c[0]) return 1;
     if (value == NULL) return !c[1];
-    Py_ssize_t len = (c[2] > 0 || c[3] >= 0) ? chars(value, n) : 0;
+    Py_ssize_t len = (c[2] > 0 || c[3] >= 0) ? (plain ? n : chars(value, n)) : 0;
     if (len < c[2] || (c[3] >= 0 && len > c[3])) return 0;
     for (int k = 4; k < 6; k++) /* -1: no pattern; 0: one the DFA compiler could not take */
         if (c[k] >= 0 && !run_dfa(t, c[k], value, n)) return 0;
     return 1;
 }
 
-static const uint8_t *string_content(const uint8_t *s, Span v, int null_ok, int *ok,
+static const uint8_t *string_content(const uint8_t *s, Span v, int null_ok, int plain, int *ok,
                                      Py_ssize_t *len) {
-    /* A plain string's content (NULL for absent or null); *ok = 0 for anything else. */
+    /* A string's content when it has no escape (NULL for absent or null); *ok = 0 for anything
+       else. In a plain line no string has one. */
     *ok = 1;
     if (v.len == 0) return NULL;
     if (v.len == 4 && memcmp(s + v.at, "null", 4) == 0) {
         *ok = null_ok;
         return NULL;
     }
-    if (s[v.at] != '"' || memchr(s + v.at, '\\', (size_t)v.len)) {
+    if (s[v.at] != '"' || (!plain && memchr(s + v.at, '\\', (size_t)v.len))) {
         *ok = 0;
         return NULL;
     }
@@ -464,22 +448,33 @@ static const uint8_t *string_content(const uint8_t *s, Span v, int null_ok, int 
 
 enum { K_UUID, K_ID, K_EVENT, K_DISTINCT_ID, K_TIMESTAMP, K_PERSON_ID, K_PROPERTIES, K_OTHER,
        K_CANONICAL };
-static const char *TOP[] = {"uuid", "id", "event", "distinct_id", "timestamp", "person_id",
-                            "properties"};
-static const char *CANONICAL[] = {"source", "environment", "user_id", "experiment_variant",
-                                  "session_id"};
+/* A line with a canonical key at the top (source, environment, user_id, experiment_variant,
+   session_id) is in the project's own shape: DuckDB reads it. */
 
+static inline int is_word(const uint8_t *p, const char *w, Py_ssize_t n) {
+    return memcmp(p, w, (size_t)n) == 0;
+}
+
+/* Which top-level key p[0..n) is: by length, then one comparison. */
 static int top_key(const uint8_t *p, Py_ssize_t n) {
-    if (n < 2 || n > 18) return K_OTHER; /* the lengths of the names below */
-    for (int k = 0; k < K_OTHER; k++)
-        if (TOP[k][0] == p[0] && (Py_ssize_t)strlen(TOP[k]) == n &&
-            memcmp(TOP[k], p, (size_t)n) == 0)
-            return k;
-    for (int k = 0; k < 5; k++)
-        if (CANONICAL[k][0] == p[0] && (Py_ssize_t)strlen(CANONICAL[k]) == n &&
-            memcmp(CANONICAL[k], p, (size_t)n) == 0)
-            return K_CANONICAL;
-    return K_OTHER;
+    switch (n) {
+    case 2: return is_word(p, "id", 2) ? K_ID : K_OTHER;
+    case 4: return is_word(p, "uuid", 4) ? K_UUID : K_OTHER;
+    case 5: return is_word(p, "event", 5) ? K_EVENT : K_OTHER;
+    case 6: return is_word(p, "source", 6) ? K_CANONICAL : K_OTHER;
+    case 7: return is_word(p, "user_id", 7) ? K_CANONICAL : K_OTHER;
+    case 9:
+        if (is_word(p, "timestamp", 9)) return K_TIMESTAMP;
+        return is_word(p, "person_id", 9) ? K_PERSON_ID : K_OTHER;
+    case 10:
+        if (is_word(p, "properties", 10)) return K_PROPERTIES;
+        return is_word(p, "session_id", 10) ? K_CANONICAL : K_OTHER;
+    case 11:
+        if (is_word(p, "distinct_id", 11)) return K_DISTINCT_ID;
+        return is_word(p, "environment", 11) ? K_CANONICAL : K_OTHER;
+    case 18: return is_word(p, "experiment_variant", 18) ? K_CANONICAL : K_OTHER;
+    default: return K_OTHER;
+    }
 }
 
 static int blank(const uint8_t *s, Py_ssize_t n) {
@@ -522,12 +517,9 @@ static int properties_ok(const Tables *t, int32_t ev, const uint8_t *s, Py_ssize
                 if (seen >> bit & 1) return 0; /* a repeated key: DuckDB decides */
                 seen |= 1ULL << bit;
             }
-        } else if (ev >= 0 && lookup(t, NS_TOLERATED, key, klen) != INT32_MIN) {
-            check = t->safe_any; /* a key the SDKs add */
         } else if (klen > 0 && key[0] == '$') {
-            if (t->strict || (ev >= 0 && lookup(t, NS_PLAN_KEY, key, klen) != INT32_MIN))
-                return 0;
-            check = CHECK_ANY;
+            if (t->strict) return 0;
+            check = CHECK_ANY; /* PostHog's own (a plan's $-key is in the event's namespace) */
         } else if (ev < 0) {
             check = t->safe_any;
         } else {
@@ -547,13 +539,30 @@ static int properties_ok(const Tables *t, int32_t ev, const uint8_t *s, Py_ssize
     }
 }
 
-static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int16_t *event,
+/* The event named by the span: its index (*ev) and flags (*flags); 0 for a line DuckDB must
+   read (no plan event, and no $-event the tables name). */
+static int resolve_event(const Tables *t, const uint8_t *s, Span span, int plain, int32_t *ev,
+                         int32_t *flags) {
+    int ok;
+    Py_ssize_t len = 0;
+    const uint8_t *name = string_content(s, span, 0, plain, &ok, &len);
+    if (!ok || name == NULL || len == 0) return 0;
+    *ev = lookup(t, NS_EVENT, name, len);
+    *flags = *ev != INT32_MIN ? t->events[3 * *ev] : 0;
+    if (!(*flags & EV_PLAN) && (name[0] != '$' || t->strict)) return 0;
+    return *ev != INT32_MIN; /* a $-event with no index: DuckDB names it */
+}
+
+/* One line (no newline; `plain`: no escape, control or non-ASCII byte in it). The properties
+   are checked as the walk meets them when the event came first (PostHog's order), else after
+   the walk. */
+static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int plain, int16_t *event,
                      int64_t *ts) {
     Span top[K_OTHER];
-    int escaped, user_id = 0;
+    int escaped, user_id = 0, checked = 0;
+    int32_t ev = INT32_MIN, flags = 0;
     memset(top, 0, sizeof top);
     if (blank(s, n)) return BLANK;
-    int plain = is_plain(s, n);
     Py_ssize_t i = 0;
     ws(s, n, &i);
     if (s[i] != '{') return TO_DUCKDB;
@@ -569,7 +578,14 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int16_t *e
         i++;
         ws(s, n, &i);
         Py_ssize_t v = i;
-        if (!skip_value(s, n, &i, 32, plain)) return TO_DUCKDB;
+        if (which == K_PROPERTIES && top[K_EVENT].len && !top[K_PROPERTIES].len) {
+            if (!resolve_event(t, s, top[K_EVENT], plain, &ev, &flags) ||
+                !properties_ok(t, flags & EV_PLAN ? ev : -1, s, n, &i, &user_id, plain))
+                return TO_DUCKDB;
+            checked = 1;
+        } else if (!skip_value(s, n, &i, 32, plain)) {
+            return TO_DUCKDB;
+        }
         if (which != K_OTHER) {
             if (top[which].len) return TO_DUCKDB;
             top[which].at = v, top[which].len = i - v;
@@ -587,42 +603,35 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int16_t *e
     if (i != n) return TO_DUCKDB;
 
     /* The event: a plan event, or a PostHog $-event. */
-    int ok;
-    Py_ssize_t len = 0;
-    const uint8_t *name = string_content(s, top[K_EVENT], 0, &ok, &len);
-    if (!ok || name == NULL || len == 0) return TO_DUCKDB;
-    int32_t ev = lookup(t, NS_EVENT, name, len), flags = 0, plan = 0;
-    if (ev != INT32_MIN) {
-        flags = t->events[3 * ev];
-        plan = flags & EV_PLAN;
-    }
-    if (!plan && (name[0] != '$' || t->strict)) return TO_DUCKDB;
-    if (ev == INT32_MIN) return TO_DUCKDB; /* a $-event with no index: DuckDB names it */
+    if (!checked && !resolve_event(t, s, top[K_EVENT], plain, &ev, &flags)) return TO_DUCKDB;
+    int plan = flags & EV_PLAN, ok;
 
     /* The columns. */
     const uint8_t *uuid, *distinct_id, *person_id, *stamp;
     Py_ssize_t uuid_len = 0, did_len = 0, pid_len = 0, ts_len = 0;
-    uuid = string_content(s, top[K_UUID], 1, &ok, &uuid_len);
+    uuid = string_content(s, top[K_UUID], 1, plain, &ok, &uuid_len);
     if (!ok) return TO_DUCKDB;
     if (uuid == NULL) {
-        uuid = string_content(s, top[K_ID], 1, &ok, &uuid_len);
+        uuid = string_content(s, top[K_ID], 1, plain, &ok, &uuid_len);
         if (!ok) return TO_DUCKDB;
     }
-    distinct_id = string_content(s, top[K_DISTINCT_ID], 0, &ok, &did_len);
+    distinct_id = string_content(s, top[K_DISTINCT_ID], 0, plain, &ok, &did_len);
     if (!ok || distinct_id == NULL) return TO_DUCKDB;
-    person_id = string_content(s, top[K_PERSON_ID], 1, &ok, &pid_len);
+    person_id = string_content(s, top[K_PERSON_ID], 1, plain, &ok, &pid_len);
     if (!ok) return TO_DUCKDB;
-    stamp = string_content(s, top[K_TIMESTAMP], 0, &ok, &ts_len);
+    stamp = string_content(s, top[K_TIMESTAMP], 0, plain, &ok, &ts_len);
     if (!ok || stamp == NULL || !parse_timestamp(stamp, ts_len, ts)) return TO_DUCKDB;
-    if (plan && !(column_ok(t, COL_UUID, uuid, uuid_len) &&
-                  column_ok(t, COL_DISTINCT_ID, distinct_id, did_len) &&
-                  column_ok(t, COL_PERSON_ID, person_id, pid_len)))
+    if (plan && !(column_ok(t, COL_UUID, uuid, uuid_len, plain) &&
+                  column_ok(t, COL_DISTINCT_ID, distinct_id, did_len, plain) &&
+                  column_ok(t, COL_PERSON_ID, person_id, pid_len, plain)))
         return TO_DUCKDB;
 
-    /* The properties. */
+    /* The properties, unless the walk checked them. */
     if (!top[K_PROPERTIES].len) return TO_DUCKDB;
-    Py_ssize_t p = top[K_PROPERTIES].at;
-    if (!properties_ok(t, plan ? ev : -1, s, n, &p, &user_id, plain)) return TO_DUCKDB;
+    if (!checked) {
+        Py_ssize_t p = top[K_PROPERTIES].at;
+        if (!properties_ok(t, plan ? ev : -1, s, n, &p, &user_id, plain)) return TO_DUCKDB;
+    }
 
     /* Rows a cross-row check reads go to DuckDB with their properties. */
     if (flags & EV_KEEP) return KEPT;
@@ -631,6 +640,37 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int16_t *e
         return KEPT;
     *event = (int16_t)ev;
     return CLEAN;
+}
+
+/* The end of the line at s[0..n) (the offset of its newline, or n) and whether it is plain:
+   one pass finds the first byte that is a control, a backslash or non-ASCII; if that is the
+   newline, the line is plain. */
+static Py_ssize_t line_end(const uint8_t *s, Py_ssize_t n, int *plain) {
+    Py_ssize_t k = 0;
+#ifdef __SSE2__
+    const __m128i backslash = _mm_set1_epi8('\\'), low = _mm_set1_epi8(0x20);
+    for (; k + 16 <= n; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + k));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, low),
+                                               _mm_cmpeq_epi8(v, backslash)));
+        if (m) {
+            k += __builtin_ctz((unsigned)m);
+            goto odd;
+        }
+    }
+#endif
+    for (; k < n; k++)
+        if (s[k] < 0x20 || s[k] == '\\' || s[k] >= 0x80) goto odd;
+    *plain = 1;
+    return n;
+odd:
+    if (s[k] == '\n') {
+        *plain = 1;
+        return k;
+    }
+    *plain = 0;
+    const uint8_t *nl = memchr(s + k, '\n', (size_t)(n - k));
+    return nl ? nl - s : n;
 }
 
 static int get(PyObject *tuple, Py_ssize_t k, Py_buffer *view, int writable) {
@@ -687,10 +727,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         int64_t *ts = out[2].buf, *start = out[3].buf;
         Py_BEGIN_ALLOW_THREADS
         while (at < n && lines < capacity) {
-            const uint8_t *nl = memchr(s + at, '\n', (size_t)(n - at));
-            Py_ssize_t end = nl ? nl - s : n;
+            int plain;
+            Py_ssize_t end = at + line_end(s + at, n - at, &plain);
             event[lines] = -1, ts[lines] = 0, start[lines] = at;
-            status[lines] = (uint8_t)scan_line(&t, s + at, end - at, &event[lines], &ts[lines]);
+            status[lines] =
+                (uint8_t)scan_line(&t, s + at, end - at, plain, &event[lines], &ts[lines]);
             lines++;
             at = end + 1;
         }
@@ -725,7 +766,52 @@ static PyObject *count_lines(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(lines);
 }
 
+/* gather(data, starts, which) -> bytes: lines which[0], which[1], ... of `data` (line k starts
+   at starts[k] and runs to the next start, or to the end), each ending in a newline. */
+static PyObject *gather(PyObject *self, PyObject *args) {
+    Py_buffer data, starts, which;
+    PyObject *out = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &data, &starts, &which)) return NULL;
+    const uint8_t *s = data.buf;
+    const int64_t *at = starts.buf, *pick = which.buf;
+    Py_ssize_t lines = starts.len / 8, n = which.len / 8, size = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int64_t line = pick[k];
+        if (line < 0 || line >= lines) {
+            PyErr_SetString(PyExc_IndexError, "gather: line out of range");
+            goto done;
+        }
+        int64_t from = at[line], to = line + 1 < lines ? at[line + 1] : data.len;
+        if (from < 0 || to < from || to > data.len) {
+            PyErr_SetString(PyExc_ValueError, "gather: bad line starts");
+            goto done;
+        }
+        size += to - from + (to == from || s[to - 1] != '\n');
+    }
+    out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL) goto done;
+    {
+        uint8_t *o = (uint8_t *)PyBytes_AS_STRING(out);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = 0; k < n; k++) {
+            int64_t line = pick[k], from = at[line];
+            int64_t to = line + 1 < lines ? at[line + 1] : data.len;
+            memcpy(o, s + from, (size_t)(to - from));
+            o += to - from;
+            if (to == from || s[to - 1] != '\n') *o++ = '\n';
+        }
+        Py_END_ALLOW_THREADS
+    }
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&which);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"gather", gather, METH_VARARGS, "Chosen lines of a buffer, each ending in a newline."},
     {"scan", scan, METH_VARARGS, "Scan whole JSON lines; see the file's comment."},
     {"count_lines", count_lines, METH_VARARGS,
      "Lines in a buffer (a last one without a newline counts)."},

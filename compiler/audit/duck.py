@@ -281,9 +281,9 @@ def run(
         str(event): EventStats(int(count), first, last, int(bad or 0))
         for event, count, first, last, bad in con.execute(f"""
             SELECT e.event, e.n, e.first_seen, e.last_seen, v.bad FROM (
-                SELECT event, count(*) AS n, strftime(min(timestamp), '{TS_FORMAT}') AS first_seen,
-                       strftime(max(timestamp), '{TS_FORMAT}') AS last_seen
-                FROM events GROUP BY event) e
+                SELECT event, n, strftime(first_seen, '{TS_FORMAT}') AS first_seen,
+                       strftime(last_seen, '{TS_FORMAT}') AS last_seen
+                FROM event_stats) e
             LEFT JOIN (SELECT event, count(DISTINCT (_file, _row)) AS bad FROM {VIOLATIONS}
                        GROUP BY event) v ON e.event = v.event""").fetchall()
     }

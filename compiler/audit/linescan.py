@@ -38,7 +38,7 @@ SYSTEM_EVENTS = (
     "$set",
     "$web_vitals",
 )
-NS_EVENT, NS_PLAN_KEY, NS_TOLERATED = -1, -2, -3
+NS_EVENT = -1  # event names; a plan event's keys live in the namespace of its index
 EV_PLAN, EV_KEEP = 1, 2
 REJECT = 0xFFFF  # a key present that the scanner cannot prove
 NO_BIT = 0xFF
@@ -135,12 +135,16 @@ def build(rules: AuditRules) -> ScanTables:
             entries.append(
                 (index, rule.key.encode(), check | ((bit if bit < 64 else NO_BIT) << 16))
             )
+        # One probe a key: the SDK keys (check 0, no bit) and the plan's $-keys this event does
+        # not have (rejected) share the event's namespace; any other $-key the scanner meets
+        # there is PostHog's own, and any other key is undocumented.
+        own = {r.key for r in keys}
+        for key in sorted(rules.tolerated - plan_keys):
+            entries.append((index, key.encode(), 0 | (NO_BIT << 16)))
+        for key in sorted(k for k in plan_keys - own if k.startswith("$")):
+            entries.append((index, key.encode(), REJECT | (NO_BIT << 16)))
         events[index, 1] = np.int64(required & 0xFFFFFFFF).astype(np.int32)
         events[index, 2] = np.int64(required >> 32).astype(np.int32)
-    for key in sorted(plan_keys):
-        entries.append((NS_PLAN_KEY, key.encode(), 1))
-    for key in sorted(rules.tolerated - plan_keys):  # SDK keys, checked as check 0 in any event
-        entries.append((NS_TOLERATED, key.encode(), 1))
 
     columns = np.full((len(COLUMNS), 6), -1, dtype=np.int32)
     columns[:, :3] = 0

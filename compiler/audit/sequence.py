@@ -35,7 +35,17 @@ def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _keyed_rules(rules: AuditRules) -> list[Any]:
+    """The sequence rules matched on a property (job_id, ...) rather than on the person."""
+    return [r for r in rules.plan.sequence_rules.values() if r.match_on != "person"]
+
+
 def _links_sql(rules: AuditRules) -> str:
+    """The CTEs up to `rows`: each row a cross-row check reads, with its person, and its
+    user_id and each rule's match_on value taken from `properties` in one parse."""
+    keyed = _keyed_rules(rules)
+    paths = "[" + ", ".join(_q(p) for p in ["$.user_id", *("$." + r.match_on for r in keyed)]) + "]"
+    keys = "".join(f", e.v[{n}] ->> '$' AS k_{r.name}" for n, r in enumerate(keyed, 2))
     prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "usr_")
     return f"""
 links AS (
@@ -54,12 +64,14 @@ links AS (
 ), idmap AS (SELECT other, min(target) AS target FROM pairs GROUP BY other),
 linked AS (SELECT a AS id FROM links WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b
            UNION SELECT b FROM links WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b),
-rows AS (
-  SELECT e.event, e.timestamp, e._file, e._row, e.properties, e.distinct_id, e.person_id,
+rows AS MATERIALIZED (
+  SELECT e.event, e.timestamp, e._file, e._row, e.distinct_id, e.person_id,
          coalesce(e.uuid, e._file || ':' || e._row) AS ex,
-         coalesce(e.person_id, m.target, e.distinct_id) AS person
-  FROM events e LEFT JOIN idmap m ON e.distinct_id = m.other
-  WHERE coalesce(e._seq, true)
+         coalesce(e.person_id, m.target, e.distinct_id) AS person,
+         json_type(e.v[1]) AS user_id_type, e.v[1] ->> '$' AS user_id{keys}
+  FROM (SELECT *, json_extract(properties, {paths}) AS v FROM events
+        WHERE coalesce(_seq, true)) e
+  LEFT JOIN idmap m ON e.distinct_id = m.other
 )"""
 
 
@@ -67,30 +79,21 @@ def _rule_sql(rules: AuditRules) -> list[str]:
     out = []
     for rule in rules.plan.sequence_rules.values():
         events = ", ".join(_q(e) for e in rule.events)
-        key = (
-            "person"
-            if rule.match_on == "person"
-            else f"json_extract_string(properties, {_q('$.' + rule.match_on)})"
-        )
+        key = "person" if rule.match_on == "person" else f"k_{rule.name}"  # see _links_sql
         for needed in rule.requires_before:
             out.append(f"""
   SELECT r._file, r._row, r.ex, r.event, 'sequence_violation' AS kind, NULL AS property
   FROM rows r LEFT JOIN (SELECT {key} AS k, min(timestamp) AS first_at FROM rows
                          WHERE event = {_q(needed)} AND {key} IS NOT NULL GROUP BY 1) p
-    ON p.k = r.{key if rule.match_on == 'person' else 'k_' + rule.name}
-  WHERE r.event IN ({events}) AND r.{key if rule.match_on == 'person' else 'k_' + rule.name}
-        IS NOT NULL AND (p.first_at IS NULL OR p.first_at > r.timestamp)""")
+    ON p.k = r.{key}
+  WHERE r.event IN ({events}) AND r.{key} IS NOT NULL
+        AND (p.first_at IS NULL OR p.first_at > r.timestamp)""")
     return out
 
 
 def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[Finding]:
     """Run the cross-row checks in DuckDB; violating rows land in the temp table VIOLATIONS."""
     identity = rules.plan.identity
-    extra_keys = ", ".join(
-        f"json_extract_string(properties, {_q('$.' + r.match_on)}) AS k_{r.name}"
-        for r in rules.plan.sequence_rules.values()
-        if r.match_on != "person"
-    )
     parts = _rule_sql(rules)
     if identity is not None:
         login = _q(identity.stitch_on)
@@ -102,20 +105,16 @@ def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[F
   FROM rows r JOIN (SELECT person, min(timestamp) AS at FROM rows WHERE event = {login}
                     GROUP BY person) l ON l.person = r.person
   WHERE r.event IN ({known}) AND r.timestamp > l.at
-    AND coalesce(json_type(r.properties, '$.user_id'), 'NULL') = 'NULL'""")
+    AND coalesce(r.user_id_type, 'NULL') = 'NULL'""")
         parts.append(f"""
   SELECT r._file, r._row, r.ex, r.event, 'identity_violation', NULL
   FROM rows r WHERE r.event = {login}
     AND r.distinct_id NOT IN (SELECT id FROM linked)
-    AND coalesce(json_extract_string(r.properties, '$.user_id'), '') NOT IN (SELECT id FROM linked)
+    AND coalesce(r.user_id, '') NOT IN (SELECT id FROM linked)
     AND NOT (r.person_id IS NOT NULL AND r.person_id IN
              (SELECT person_id FROM rows WHERE starts_with(distinct_id, {anon})
               AND person_id IS NOT NULL))""")
     rows_cte = _links_sql(rules)
-    if extra_keys:
-        rows_cte = rows_cte.replace(
-            "AS person\n  FROM events e", f"AS person, {extra_keys}\n  FROM events e"
-        )
     body = (
         " UNION\n".join(parts) if parts else "SELECT NULL, NULL, NULL, NULL, NULL, NULL WHERE false"
     )

@@ -30,6 +30,7 @@ CLEAN_TABLE = "_trackplan_clean_rows"
 EVENT_NAMES = "_trackplan_event_names"
 FILE_NAMES = "_trackplan_file_names"
 MAX_LINE = 16 * 1024 * 1024  # PostHog caps a batch request at 20 MB; an event is far smaller
+CLEAN_BATCH = 4_000_000  # clean rows per INSERT (18 bytes each while they wait)
 BLANK = "_blank"  # blank lines keep their place while lines are numbered, then go
 
 CREATE_ROWS = f"""
@@ -51,22 +52,42 @@ FROM {ROWS_TABLE} WHERE _reason IS NULL
 """
 
 
+ROWS_STATS = f"""
+SELECT event, count(*) AS n, min(timestamp) AS first_seen, max(timestamp) AS last_seen
+FROM {ROWS_TABLE} WHERE _reason IS NULL GROUP BY event
+"""
+
+
 def create_events_view(con: duckdb.DuckDBPyConnection) -> None:
     """The `events` view: the rows table, and the scanner's clean rows if there are any (their
-    names by index from list literals: cheaper per query than a join)."""
+    names by index from list literals: cheaper per query than a join); and `event_stats`, each
+    event's rows, first and last timestamp, the clean rows counted before their names are
+    looked up (a tenth of the time on a million rows)."""
     if con.execute(f"SELECT count(*) FROM {CLEAN_TABLE}").fetchone() == (0,):
         con.execute(EVENTS_VIEW)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW event_stats AS {ROWS_STATS}")
         return
 
     def names(table: str) -> str:
         rows = con.execute(f"SELECT name FROM {table} ORDER BY i").fetchall()
         return "[" + ", ".join(sql_text(str(n)) for (n,) in rows) + "]"
 
+    events = names(EVENT_NAMES)
     con.execute(f"""{EVENTS_VIEW}
     UNION ALL
-    SELECT NULL, {names(EVENT_NAMES)}[c.event + 1], NULL, make_timestamp(c.ts)::TIMESTAMPTZ,
+    SELECT NULL, {events}[c.event + 1], NULL, make_timestamp(c.ts)::TIMESTAMPTZ,
         NULL, NULL, {names(FILE_NAMES)}[c.file + 1], c._row, true, false
     FROM {CLEAN_TABLE} c""")
+    con.execute(f"""
+    CREATE OR REPLACE TEMP VIEW event_stats AS
+    SELECT event, sum(n)::BIGINT AS n, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM ({ROWS_STATS}
+          UNION ALL
+          SELECT {events}[event + 1], n, make_timestamp(first)::TIMESTAMPTZ,
+              make_timestamp(last)::TIMESTAMPTZ
+          FROM (SELECT event, count(*) AS n, min(ts) AS first, max(ts) AS last
+                FROM {CLEAN_TABLE} GROUP BY event))
+    GROUP BY event""")
 
 
 # Rows per file, bad ones included (the clean table holds only good rows).
@@ -216,7 +237,11 @@ def _looks_canonical(path: str, compression: str | None = None) -> bool:
 
 
 def _insert_jsonl_clean(
-    con: duckdb.DuckDBPyConnection, path: str, name: str, screen: Screen | None
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    name: str,
+    screen: Screen | None,
+    lines: int | None = None,
 ) -> bool:
     """The fast path: DuckDB's JSON reader parses each line once, in parallel.
 
@@ -256,7 +281,7 @@ def _insert_jsonl_clean(
     except duckdb.Error:
         return False
     inserted = _next_rowid(con) - first
-    if inserted != _newlines(path):
+    if inserted != (_newlines(path) if lines is None else lines):
         con.execute(f"DELETE FROM {ROWS_TABLE} WHERE rowid >= {first}")
         return False
     con.execute(f"UPDATE {ROWS_TABLE} SET _row = rowid - {first} + 1 WHERE rowid >= {first}")
@@ -284,14 +309,26 @@ def _insert_jsonl_scanned(
     (file,) = con.execute(f"SELECT count(*) FROM {FILE_NAMES}").fetchone() or (0,)
     con.execute(f"INSERT INTO {FILE_NAMES} VALUES (?, ?)", [file, name])
 
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
     def insert_clean(event: np.ndarray, ts: np.ndarray, row: np.ndarray) -> None:
-        with _registered(con, {"e": event, "t": ts, "r": row}) as view:
-            con.execute(f"INSERT INTO {CLEAN_TABLE} SELECT e, t, r, {file} FROM {view}")
+        # Gathered into one INSERT per CLEAN_BATCH rows: each statement costs ~5 ms.
+        pending.append((event, ts, row))
+        if sum(len(p[0]) for p in pending) >= CLEAN_BATCH:
+            flush()
+
+    def flush() -> None:
+        if pending:
+            arrays = {k: np.concatenate([p[n] for p in pending]) for n, k in enumerate("etr")}
+            pending.clear()
+            with _registered(con, arrays) as view:
+                con.execute(f"INSERT INTO {CLEAN_TABLE} SELECT e, t, r, {file} FROM {view}")
 
     parts = [tempfile.mkstemp(prefix="trackplan-scan-", suffix=".jsonl") for _ in range(2)]
     try:
         with os.fdopen(parts[0][0], "wb") as kept, os.fdopen(parts[1][0], "wb") as unclear:
             scanned = scan.scan_file(path, tables, kept, unclear, insert_clean, compression)
+        flush()
         # Lines proved clean that a cross-row check reads: read as they are, marked clean.
         _insert_part(con, parts[0][1], name, scanned.kept_rows, rejects, None, clean=True)
         # The rest: the SQL screen, then the exact checks, decide.
@@ -317,7 +354,7 @@ def _insert_part(
         return
     part = name + "#trackplan-scan"  # its own name: nothing done by file touches other rows
     first = _next_rowid(con)
-    insert_jsonl(con, path, part, None, rejects, screen)
+    insert_jsonl(con, path, part, None, rejects, screen, lines=len(rows))
     marks = ", _clean = true, _seq = true" if clean else ""
     with _registered(con, {"k": np.arange(1, len(rows) + 1), "r": rows}) as lines:
         con.execute(f"""
@@ -344,8 +381,10 @@ def insert_jsonl(
     compression: str | None,
     rejects: str,
     screen: Screen | None = None,
+    lines: int | None = None,
 ) -> None:
-    """JSON Lines in the batch-export, canonical §10 or events-API-row shape.
+    """JSON Lines in the batch-export, canonical §10 or events-API-row shape (`lines`: the
+    file's line count, when the caller knows it).
 
     Line by line (the path for files with bad lines): lines are read raw, validated, then parsed.
     No window function here: `row_number()` would make the scan single-threaded. Rows go into
@@ -354,7 +393,7 @@ def insert_jsonl(
     """
     if _insert_jsonl_scanned(con, path, name, compression, rejects, screen):
         return
-    if compression is None and _insert_jsonl_clean(con, path, name, screen):
+    if compression is None and _insert_jsonl_clean(con, path, name, screen, lines):
         return
     try:
         _insert_lines(con, path, name, compression, rejects, screen)

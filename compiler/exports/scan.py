@@ -60,22 +60,13 @@ def scan_bytes(
     return status, event, ts, offsets
 
 
-def _lines(view: memoryview, offsets: np.ndarray, ends: np.ndarray, which: np.ndarray) -> bytes:
-    pieces = []
-    for k in which.tolist():
-        line = bytes(view[offsets[k] : ends[k]])
-        pieces.append(line if line.endswith(b"\n") else line + b"\n")
-    return b"".join(pieces)
-
-
 def _scan_chunk(tables: Any, buffer: bytearray, size: int) -> tuple[Any, ...]:
     view = memoryview(buffer)[:size]
     try:
         status, event, ts, offsets = scan_bytes(view, tables)
-        ends = np.append(offsets[1:], size)
         kept = np.flatnonzero(status == KEPT)
         unclear = np.flatnonzero(status == TO_DUCKDB)
-        texts = (_lines(view, offsets, ends, kept), _lines(view, offsets, ends, unclear))
+        texts = (_linescan.gather(view, offsets, kept), _linescan.gather(view, offsets, unclear))
     finally:
         view.release()
     clean = np.flatnonzero(status == CLEAN)
