@@ -8,19 +8,20 @@
    does not parse exactly as DuckDB would) sends the line to DuckDB, which decides. So the
    scanner may only err one way, and the tests compare both on mutated rows.
 
-   scan(data, tables, params, outputs) -> lines
-     data:   bytes-like, whole lines (the last may lack its newline)
+   scan(data, tables, params, outputs[, from]) -> (lines, end)
+     data:   bytes-like, whole lines (the last may lack its newline); scanning starts at
+             offset `from` and stops at the end of data or when the outputs are full; `end` is
+             the offset after the last line scanned
      tables: (classes u8[256], trans i32[states*classes], checks i32[2*checks],
               slots i32[8*slots], keybytes u8[], events i32[3*events], columns i32[6*3],
               anon u8[])
      params: (classes, slots, safe_any check, strict_system, identity rules on, accept_from)
-     outputs: (status, event, ts, start), each with room for every line:
+     outputs: (status, event, ts, start), each with room for the same number of lines:
      status: u8 per line   0 = read it with DuckDB, 1 = clean (no check reads it), 2 = blank,
                            3 = clean, but a cross-row check reads it: read it with DuckDB
      event:  i16 per line  the event's index (status 1; otherwise -1)
      ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1 and 3)
      start:  i64 per line  the line's offset in data
-   count_lines(data) -> lines
    gather(data, starts, which) -> the lines `which` (i64 indexes into `start`), newline-ended
 */
 #define PY_SSIZE_T_CLEAN
@@ -48,6 +49,7 @@ typedef struct {
     const uint8_t *anon;
     Py_ssize_t anon_len;
     int32_t nclasses, nslots, safe_any, strict, identity, accept_from;
+    int shift; /* 64 - log2(nslots): a hash's top bits pick its slot */
     const uint8_t *end; /* the end of the data: reads stop there */
 } Tables;
 
@@ -70,53 +72,55 @@ static inline const uint8_t *find_quote(const uint8_t *p, const uint8_t *end) {
     return NULL;
 }
 
-/* Up to 8 bytes of p[0..n) as a little-endian word, zero-padded. */
-static inline uint64_t word(const uint8_t *p, Py_ssize_t n, const uint8_t *end) {
-    uint64_t w = 0;
-    if (n <= 0) return 0;
-    if (n >= 8) {
-        memcpy(&w, p, 8);
-        return w;
+/* The first 16 bytes of key[0..n) as two little-endian words, zero-padded. */
+static inline void key_words(const uint8_t *key, Py_ssize_t n, const uint8_t *end, uint64_t *a,
+                             uint64_t *b) {
+    if (__builtin_expect(key + 16 <= end, 1)) { /* two loads, then mask off what follows */
+        memcpy(a, key, 8), memcpy(b, key + 8, 8);
+        if (n < 8) *a &= (1ULL << (8 * n)) - 1;
+        if (n < 16) *b = n <= 8 ? 0 : *b & ((1ULL << (8 * (n - 8))) - 1);
+        return;
     }
-    if (p + 8 <= end) {
-        memcpy(&w, p, 8);
-        return w & ((1ULL << (8 * n)) - 1);
-    }
-    for (Py_ssize_t k = n - 1; k >= 0; k--) w = (w << 8) | p[k];
-    return w;
+    uint8_t pad[16] = {0};
+    memcpy(pad, key, (size_t)(n < 16 ? n : 16));
+    memcpy(a, pad, 8), memcpy(b, pad + 8, 8);
 }
 
 /* The value stored for (ns, key), or INT32_MIN. A slot holds the key's namespace, length,
    value, offset in keybytes and first 16 bytes as two words; the hash (linescan.py's `_hash`
-   computes the same) mixes those words, the length and the namespace. */
-static int32_t lookup(const Tables *t, int32_t ns, const uint8_t *key, Py_ssize_t n) {
-    uint64_t a = word(key, n, t->end), b = n > 8 ? word(key + 8, n - 8, t->end) : 0;
-    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^
-                 ((uint64_t)n << 32) ^ (uint64_t)(uint32_t)ns;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 32;
+   computes the same) is one multiply of those words, the length and the namespace, and its
+   top bits pick the first slot. */
+static inline __attribute__((always_inline)) int32_t lookup(const Tables *t, int32_t ns, const uint8_t *key, Py_ssize_t n) {
+    uint64_t a, b;
+    key_words(key, n, t->end, &a, &b);
+    uint64_t head = (uint64_t)(uint32_t)ns | (uint64_t)n << 32;
+    uint64_t h = (a ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (head * 0x165667B19E3779F9ULL)) *
+                 0x9E3779B97F4A7C15ULL;
     uint64_t mask = (uint64_t)t->nslots - 1;
-    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+    for (uint64_t i = h >> t->shift;; i = (i + 1) & mask) {
         const int32_t *s = t->slots + 8 * i;
-        if (s[0] == INT32_MIN) return INT32_MIN;
-        if (s[0] != ns || s[1] != n) continue;
-        uint64_t sa, sb;
-        memcpy(&sa, s + 4, 8), memcpy(&sb, s + 6, 8);
-        if (sa != a || sb != b) continue;
-        if (n <= 16 || memcmp(t->keybytes + s[3] + 16, key + 16, (size_t)(n - 16)) == 0)
-            return s[2];
+        uint64_t sh, sa, sb;
+        memcpy(&sh, s, 8);
+        if (sh == head) {
+            memcpy(&sa, s + 4, 8), memcpy(&sb, s + 6, 8);
+            if (sa == a && sb == b &&
+                (n <= 16 || memcmp(t->keybytes + s[3] + 16, key + 16, (size_t)(n - 16)) == 0))
+                return s[2];
+        } else if (s[0] == INT32_MIN) {
+            return INT32_MIN;
+        }
     }
 }
 
 /* States are numbered by their row's offset in `trans`, accepting ones last (dfa.py's
    Table), so a step is one add and one load, and "accepting" one comparison. The dead state 0
    leads to itself. */
-static int run_dfa(const Tables *t, int32_t state, const uint8_t *p, Py_ssize_t n) {
-    const int32_t *trans = t->trans;
+static int run_dfa(const Tables *t, int32_t start, const uint8_t *p, Py_ssize_t n) {
+    const uint32_t *trans = (const uint32_t *)t->trans;
     const uint8_t *classes = t->classes;
-    for (Py_ssize_t i = 0; i < n; i++) state = trans[state + classes[p[i]]];
-    return state >= t->accept_from;
+    uint32_t state = (uint32_t)start; /* unsigned: no sign extension in the chain of loads */
+    for (Py_ssize_t i = 0; i < n; i++) state = trans[(size_t)state + classes[p[i]]];
+    return state >= (uint32_t)t->accept_from;
 }
 
 static int skip_number(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i);
@@ -282,6 +286,8 @@ static int skip_scalar(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int plain)
 
 /* JSON whitespace inside a line. */
 static inline void ws(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i) {
+    /* Compact JSON: one test. s[n], the newline after the line, is no whitespace. */
+    if (__builtin_expect(s[*i] > ' ', 1)) return;
     while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\r')) (*i)++;
 }
 
@@ -683,10 +689,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer data, tab[8], out[4];
     PyObject *tables, *params, *outputs;
     int got = 0, outs = 0;
-    Py_ssize_t lines = 0, capacity;
+    Py_ssize_t lines = 0, capacity, consumed = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*O!O!O!", &data, &PyTuple_Type, &tables, &PyTuple_Type,
-                          &params, &PyTuple_Type, &outputs))
+    Py_ssize_t from = 0;
+    if (!PyArg_ParseTuple(args, "y*O!O!O!|n", &data, &PyTuple_Type, &tables, &PyTuple_Type,
+                          &params, &PyTuple_Type, &outputs, &from))
         return NULL;
     if (PyTuple_Size(tables) != 8 || PyTuple_Size(params) != 6 || PyTuple_Size(outputs) != 4) {
         PyErr_SetString(PyExc_ValueError, "scan: 8 tables, 6 params and 4 outputs expected");
@@ -707,7 +714,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     t.identity = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 4));
     t.accept_from = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 5));
     if (PyErr_Occurred()) goto fail;
-    if (tab[0].len != 256 || t.nslots <= 0 || (t.nslots & (t.nslots - 1)) ||
+    if (tab[0].len != 256 || t.nslots < 2 || (t.nslots & (t.nslots - 1)) ||
         tab[3].len != (Py_ssize_t)sizeof(int32_t) * 8 * t.nslots || tab[6].len != 4 * 6 * 3 ||
         t.accept_from < 1) {
         PyErr_SetString(PyExc_ValueError, "scan: malformed tables");
@@ -718,52 +725,62 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "scan: outputs too small");
         goto fail;
     }
+    if (from < 0 || from > data.len) {
+        PyErr_SetString(PyExc_ValueError, "scan: start offset out of range");
+        goto fail;
+    }
     t.end = (const uint8_t *)data.buf + data.len;
+    t.shift = 64 - __builtin_ctz((unsigned)t.nslots);
     {
         const uint8_t *s = data.buf;
-        Py_ssize_t n = data.len, at = 0;
+        Py_ssize_t n = data.len, at = from;
         uint8_t *status = out[0].buf;
         int16_t *event = out[1].buf;
         int64_t *ts = out[2].buf, *start = out[3].buf;
+        int copy_failed = 0;
         Py_BEGIN_ALLOW_THREADS
         while (at < n && lines < capacity) {
             int plain;
             Py_ssize_t end = at + line_end(s + at, n - at, &plain);
             event[lines] = -1, ts[lines] = 0, start[lines] = at;
-            status[lines] =
-                (uint8_t)scan_line(&t, s + at, end - at, plain, &event[lines], &ts[lines]);
+            if (end < n) {
+                status[lines] =
+                    (uint8_t)scan_line(&t, s + at, end - at, plain, &event[lines], &ts[lines]);
+            } else {
+                /* The last line has no newline: scanned from a copy that has one, since the
+                   walk relies on a newline after every line to stop it. */
+                uint8_t *line = malloc((size_t)(end - at) + 1);
+                if (line == NULL) {
+                    copy_failed = 1;
+                    break;
+                }
+                memcpy(line, s + at, (size_t)(end - at));
+                line[end - at] = '\n';
+                Tables last = t;
+                last.end = line + (end - at) + 1;
+                status[lines] = (uint8_t)scan_line(&last, line, end - at, plain, &event[lines],
+                                                   &ts[lines]);
+                free(line);
+            }
             lines++;
             at = end + 1;
         }
         Py_END_ALLOW_THREADS
-        if (at < n) {
-            PyErr_SetString(PyExc_ValueError, "scan: more lines than the outputs hold");
+        if (copy_failed) {
+            PyErr_NoMemory();
             goto fail;
         }
+        consumed = at < n ? at : n;
     }
     for (int k = 0; k < got; k++) PyBuffer_Release(&tab[k]);
     for (int k = 0; k < outs; k++) PyBuffer_Release(&out[k]);
     PyBuffer_Release(&data);
-    return PyLong_FromSsize_t(lines);
+    return Py_BuildValue("nn", lines, consumed);
 fail:
     for (int k = 0; k < got; k++) PyBuffer_Release(&tab[k]);
     for (int k = 0; k < outs; k++) PyBuffer_Release(&out[k]);
     PyBuffer_Release(&data);
     return NULL;
-}
-
-static PyObject *count_lines(PyObject *self, PyObject *args) {
-    Py_buffer data;
-    Py_ssize_t lines = 0;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
-    const uint8_t *s = data.buf, *p = s, *end = s + data.len;
-    Py_BEGIN_ALLOW_THREADS
-    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) lines++, p++;
-    Py_END_ALLOW_THREADS
-    if (data.len && s[data.len - 1] != '\n') lines++;
-    PyBuffer_Release(&data);
-    return PyLong_FromSsize_t(lines);
 }
 
 /* gather(data, starts, which) -> bytes: lines which[0], which[1], ... of `data` (line k starts
@@ -813,8 +830,6 @@ done:
 static PyMethodDef methods[] = {
     {"gather", gather, METH_VARARGS, "Chosen lines of a buffer, each ending in a newline."},
     {"scan", scan, METH_VARARGS, "Scan whole JSON lines; see the file's comment."},
-    {"count_lines", count_lines, METH_VARARGS,
-     "Lines in a buffer (a last one without a newline counts)."},
     {NULL, NULL, 0, NULL},
 };
 

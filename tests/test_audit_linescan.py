@@ -328,8 +328,30 @@ def test_bad_tables_are_refused(plan) -> None:
     with pytest.raises(ValueError, match="tables"):
         scan._linescan.scan(b"{}", tables.tables[:-1], tables.params, out)
     with pytest.raises(ValueError, match="outputs"):
-        small = tuple(np.empty(0, dtype=a.dtype) for a in out)
-        scan._linescan.scan(b"{}\n{}\n", tables.tables, tables.params, small)
+        uneven = (np.empty(2, dtype=np.uint8), *out[1:])
+        scan._linescan.scan(b"{}\n{}\n", tables.tables, tables.params, uneven)
+    with pytest.raises(ValueError, match="offset"):
+        scan._linescan.scan(b"{}\n", tables.tables, tables.params, out, 4)
+
+
+def test_the_scanner_stops_when_its_outputs_are_full_and_goes_on_from_there(plan) -> None:
+    tables = screen_for(plan).lines
+    data = b'{}\n\n{"a":1}'
+    one = tuple(np.empty(1, dtype=t) for t in (np.uint8, np.int16, np.int64, np.int64))
+    ends, starts = [], []
+    at = 0
+    while at < len(data):
+        lines, at = scan._linescan.scan(data, tables.tables, tables.params, one, at)
+        assert lines == 1
+        ends.append(at)
+        starts.append(int(one[3][0]))
+    assert (starts, ends) == ([0, 3, 4], [3, 4, len(data)])
+    none = tuple(np.empty(0, dtype=a.dtype) for a in one)
+    assert scan._linescan.scan(data, tables.tables, tables.params, none) == (0, 0)
+    # scan_bytes sizes its outputs for long lines; a buffer of short ones takes several calls.
+    short = b"\n".join(b"{}" for _ in range(5000))
+    status, _, _, offsets = scan.scan_bytes(short, tables)
+    assert len(status) == 5000 and offsets.tolist() == list(range(0, 15000, 3))
 
 
 def test_value_dfas_accept_exactly_what_their_regexes_match(plan) -> None:

@@ -65,13 +65,13 @@ def _words(key: bytes) -> tuple[int, int]:
 
 
 def _hash(key: bytes, ns: int) -> int:
-    """The scanner's hash of a key (see `lookup` in _linescan.c)."""
+    """The scanner's hash of a key (see `lookup` in _linescan.c); its top bits pick the slot."""
     a, b = _words(key)
-    h = ((a * 0x9E3779B97F4A7C15) & _M) ^ ((b * 0xC2B2AE3D27D4EB4F) & _M)
-    h ^= (len(key) << 32) ^ (ns & 0xFFFFFFFF)
-    h ^= h >> 29
-    h = (h * 0xBF58476D1CE4E5B9) & _M
-    return h ^ (h >> 32)
+    head = (ns & 0xFFFFFFFF) | (len(key) << 32)
+    return (
+        (a ^ ((b * 0xC2B2AE3D27D4EB4F) & _M) ^ ((head * 0x165667B19E3779F9) & _M))
+        * 0x9E3779B97F4A7C15
+    ) & _M
 
 
 def _slots(entries: list[tuple[int, bytes, int]]) -> tuple[np.ndarray, bytes]:
@@ -80,16 +80,21 @@ def _slots(entries: list[tuple[int, bytes, int]]) -> tuple[np.ndarray, bytes]:
     size = 1
     while size < 2 * len(entries) + 2:
         size *= 2
-    slots = np.zeros(size, dtype=[("head", "<i4", 4), ("words", "<u8", 2)])
-    slots["head"][:, 0] = np.iinfo(np.int32).min
+    empty = np.iinfo(np.int32).min
+    heads = [(empty, 0, 0, 0)] * size
+    words = [(0, 0)] * size
     keybytes = bytearray()
+    shift = 64 - (size.bit_length() - 1)
     for ns, key, value in entries:
-        at = _hash(key, ns) & (size - 1)
-        while slots["head"][at, 0] != np.iinfo(np.int32).min:
+        at = _hash(key, ns) >> shift
+        while heads[at][0] != empty:
             at = (at + 1) & (size - 1)
-        slots["head"][at] = (ns, len(key), value, len(keybytes))
-        slots["words"][at] = _words(key)
+        heads[at] = (ns, len(key), value, len(keybytes))
+        words[at] = _words(key)
         keybytes += key
+    slots = np.zeros(size, dtype=[("head", "<i4", 4), ("words", "<u8", 2)])
+    slots["head"] = heads
+    slots["words"] = words
     return np.frombuffer(slots.tobytes(), dtype=np.int32), bytes(keybytes) or b"\0"
 
 

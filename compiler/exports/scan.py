@@ -50,14 +50,27 @@ OnClean = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 def scan_bytes(
     data: bytes | bytearray | memoryview, tables: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(status, event index, timestamp µs, line start offset) per line of `data`."""
-    lines = _linescan.count_lines(data)
-    status = np.empty(lines, dtype=np.uint8)
-    event = np.empty(lines, dtype=np.int16)
-    ts = np.empty(lines, dtype=np.int64)
-    offsets = np.empty(lines, dtype=np.int64)
-    _linescan.scan(data, tables.tables, tables.params, (status, event, ts, offsets))
-    return status, event, ts, offsets
+    """(status, event index, timestamp µs, line start offset) per line of `data`.
+
+    The outputs are sized for lines of 256 bytes or more (PostHog's are longer); the scanner
+    stops when they are full and goes on from there into larger ones."""
+    size, at, parts = len(data), 0, []
+    capacity = size // 256 + 64
+    while True:
+        outputs = (
+            np.empty(capacity, dtype=np.uint8),
+            np.empty(capacity, dtype=np.int16),
+            np.empty(capacity, dtype=np.int64),
+            np.empty(capacity, dtype=np.int64),
+        )
+        lines, at = _linescan.scan(data, tables.tables, tables.params, outputs, at)
+        parts.append(tuple(o[:lines] for o in outputs))
+        if at >= size:
+            break
+        capacity = (size - at) // 16 + 64
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[return-value]
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
 def _scan_chunk(tables: Any, buffer: bytearray, size: int) -> tuple[Any, ...]:
