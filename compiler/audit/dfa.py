@@ -235,44 +235,22 @@ def compile_all(regexes: list[tuple[str, bool]]) -> Table:
         except Unsupported:
             del rows[size:], accept[size:]
             starts.append(0)
-    block, trans, flags = _minimize(
-        np.array(rows, dtype=np.int64), np.array(accept, dtype=np.uint8)
-    )
+    # Number accepting states last, so "accepting" is one comparison: state >= accept_from.
+    # (Minimizing the table, 1229 -> 679 states for the shipped plan, saved 3% of the scan and
+    # cost more than that to build.)
+    order = sorted(range(len(rows)), key=lambda state: (accept[state], state))
+    new = np.empty(len(rows), dtype=np.int64)
+    new[order] = np.arange(len(rows))
+    trans = new[np.array(rows, dtype=np.int64)[order]]
+    flags = np.array(accept, dtype=np.uint8)[order]
+    accepting = np.flatnonzero(flags)
     return Table(
         class_of,
         trans.astype(np.int32).reshape(-1),
         flags,
-        tuple(int(block[s]) for s in starts),
-        int(np.flatnonzero(flags)[0]) if flags.any() else len(flags),
+        tuple(int(new[s]) for s in starts),
+        int(accepting[0]) if len(accepting) else len(rows),
     )
-
-
-def _minimize(trans: np.ndarray, accept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The smallest equivalent table (Moore's partition refinement over every DFA at once, so
-    equal states of different regexes merge too, and states that cannot accept join the dead
-    state 0): (each old state's new number, transitions, accepting flags). The dead state stays
-    0 and accepting states are numbered last, so "accepting" is one comparison. A smaller table
-    keeps the scanner's hot states in the L1 cache."""
-    block = accept.astype(np.int64)
-    count = len(np.unique(block))
-    while True:
-        signature = np.concatenate([block[:, None], block[trans]], axis=1)
-        _, refined = np.unique(signature, axis=0, return_inverse=True)
-        refined = refined.reshape(-1)
-        if len(np.unique(refined)) == count:
-            break
-        block, count = refined, len(np.unique(refined))
-    # New numbers: the dead state's block first, accepting blocks last.
-    first = np.full(count, len(block), dtype=np.int64)
-    np.minimum.at(first, block, np.arange(len(block)))
-    dead = block[0]
-    order = sorted(range(count), key=lambda b: (b != dead, int(accept[first[b]]), int(first[b])))
-    number = np.empty(count, dtype=np.int64)
-    number[order] = np.arange(count)
-    old = block
-    block = number[old]
-    reps = first[order]
-    return block, block[trans[reps]], accept[reps]
 
 
 def _determinize(
