@@ -18,15 +18,18 @@
      params: (classes, slots, safe_any check, strict_system, identity rules on, accept_from)
      outputs: (status, event, ts, start), each with room for the same number of lines:
      status: u8 per line   0 = read it with DuckDB, 1 = clean (no check reads it), 2 = blank,
-                           3 = clean, but a cross-row check reads it: read it with DuckDB
+                           3 = clean, but a cross-row check reads it, and plain (no control,
+                               backslash or non-ASCII byte): see kept()
      event:  i16 per line  the event's index (status 1; otherwise -1)
      ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1 and 3)
      start:  i64 per line  the line's offset in data
+   kept(data, starts, which, ts, chunk) -> records DuckDB reads without parsing JSON (see kept)
    gather(data, starts, which) -> the lines `which` (i64 indexes into `start`), newline-ended
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -639,11 +642,13 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int plain,
         if (!properties_ok(t, plan ? ev : -1, s, n, &p, &user_id, plain)) return TO_DUCKDB;
     }
 
-    /* Rows a cross-row check reads go to DuckDB with their properties. */
-    if (flags & EV_KEEP) return KEPT;
-    if (t->identity && (!user_id || (person_id != NULL && did_len >= t->anon_len &&
-                                     memcmp(distinct_id, t->anon, (size_t)t->anon_len) == 0)))
-        return KEPT;
+    /* Rows a cross-row check reads go to DuckDB with their properties: as records (see
+       kept()) when the line is plain, else as JSON through the SQL screen again. */
+    int keep = (flags & EV_KEEP) ||
+               (t->identity && (!user_id || (person_id != NULL && did_len >= t->anon_len &&
+                                             memcmp(distinct_id, t->anon,
+                                                    (size_t)t->anon_len) == 0)));
+    if (keep) return plain ? KEPT : TO_DUCKDB;
     *event = (int16_t)ev;
     return CLEAN;
 }
@@ -783,6 +788,141 @@ fail:
     return NULL;
 }
 
+/* The top-level members of a line the scanner called clean (so well-formed, and plain): the
+   spans of the columns and of properties. */
+static int top_spans(const uint8_t *s, Py_ssize_t n, Span top[K_OTHER]) {
+    int escaped;
+    Py_ssize_t i = 0;
+    memset(top, 0, sizeof(Span) * K_OTHER);
+    ws(s, n, &i);
+    if (s[i] != '{') return 0;
+    i++;
+    for (;;) {
+        ws(s, n, &i);
+        Py_ssize_t k = i;
+        if (s[i] != '"' || !skip_string(s, n, &i, &escaped, 1)) return 0;
+        int which = top_key(s + k + 1, i - k - 2);
+        ws(s, n, &i);
+        if (s[i] != ':') return 0;
+        i++;
+        ws(s, n, &i);
+        Py_ssize_t v = i;
+        if (!skip_value(s, n, &i, 32, 1)) return 0;
+        if (which < K_OTHER) top[which].at = v, top[which].len = i - v;
+        ws(s, n, &i);
+        if (s[i] == '}') return 1;
+        if (s[i] != ',') return 0;
+        i++;
+    }
+}
+
+enum { FIELD = 0x01, NULL_FIELD = 0x02 }; /* no plain line holds a control byte */
+
+/* A string column's content, or NULL_FIELD for null or absent. */
+static uint8_t *put_text(uint8_t *o, const uint8_t *s, Span v) {
+    int ok;
+    Py_ssize_t len = 0;
+    const uint8_t *text = string_content(s, v, 1, 1, &ok, &len);
+    if (text == NULL) {
+        *o++ = NULL_FIELD;
+    } else {
+        memcpy(o, text, (size_t)len);
+        o += len;
+    }
+    *o++ = FIELD;
+    return o;
+}
+
+/* kept(data, starts, which, ts, chunk) -> bytes: for each line which[k] (one the scanner
+   called KEPT), a record of FIELD-separated text ending in a newline: chunk, line number
+   (which[k] + 1), uuid, event, distinct_id, timestamp (µs, from `ts`), person_id and the
+   properties' JSON text, NULL_FIELD for a null. DuckDB reads it as CSV with no quoting,
+   which no plain line needs, and parses no JSON to do so. */
+static PyObject *kept(PyObject *self, PyObject *args) {
+    Py_buffer data, starts, which, stamps;
+    PyObject *out = NULL;
+    long chunk;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*l", &data, &starts, &which, &stamps, &chunk)) return NULL;
+    const uint8_t *s = data.buf;
+    const int64_t *at = starts.buf, *pick = which.buf, *ts = stamps.buf;
+    Py_ssize_t lines = starts.len / 8, n = which.len / 8, size = 0;
+    if (stamps.len / 8 < lines) {
+        PyErr_SetString(PyExc_ValueError, "kept: a timestamp per line expected");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int64_t line = pick[k];
+        if (line < 0 || line >= lines) {
+            PyErr_SetString(PyExc_IndexError, "kept: line out of range");
+            goto done;
+        }
+        int64_t from = at[line], to = line + 1 < lines ? at[line + 1] : data.len;
+        if (from < 0 || to < from || to > data.len) {
+            PyErr_SetString(PyExc_ValueError, "kept: bad line starts");
+            goto done;
+        }
+        size += to - from + 3 * 21 + 8; /* the line's text, three numbers, separators */
+    }
+    uint8_t *buffer = malloc((size_t)size + 1);
+    if (buffer == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint8_t *o = buffer;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n && !bad; k++) {
+        int64_t line = pick[k], from = at[line];
+        int64_t to = line + 1 < lines ? at[line + 1] : data.len;
+        Py_ssize_t len = to - from;
+        const uint8_t *text = s + from;
+        uint8_t *copy = NULL;
+        if (len > 0 && text[len - 1] == '\n') {
+            len--;
+        } else { /* the last line, without its newline: walk a copy that has one */
+            copy = malloc((size_t)len + 1);
+            if (copy == NULL) {
+                bad = 2;
+                break;
+            }
+            memcpy(copy, text, (size_t)len);
+            copy[len] = '\n';
+            text = copy;
+        }
+        Span top[K_OTHER];
+        int plain;
+        if (line_end(text, len, &plain) != len || !plain || !top_spans(text, len, top)) {
+            bad = 1;
+        } else {
+            o += sprintf((char *)o, "%ld%c%lld%c", chunk, FIELD, (long long)line + 1, FIELD);
+            o = put_text(o, text, top[K_UUID].len ? top[K_UUID] : top[K_ID]);
+            o = put_text(o, text, top[K_EVENT]);
+            o = put_text(o, text, top[K_DISTINCT_ID]);
+            o += sprintf((char *)o, "%lld%c", (long long)ts[line], FIELD);
+            o = put_text(o, text, top[K_PERSON_ID]);
+            memcpy(o, text + top[K_PROPERTIES].at, (size_t)top[K_PROPERTIES].len);
+            o += top[K_PROPERTIES].len;
+            *o++ = '\n';
+        }
+        free(copy);
+    }
+    Py_END_ALLOW_THREADS
+    if (bad == 1)
+        PyErr_SetString(PyExc_ValueError, "kept: a line the scanner did not call KEPT");
+    else if (bad == 2)
+        PyErr_NoMemory();
+    else
+        out = PyBytes_FromStringAndSize((const char *)buffer, o - buffer);
+    free(buffer);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&which);
+    PyBuffer_Release(&stamps);
+    return out;
+}
+
 /* gather(data, starts, which) -> bytes: lines which[0], which[1], ... of `data` (line k starts
    at starts[k] and runs to the next start, or to the end), each ending in a newline. */
 static PyObject *gather(PyObject *self, PyObject *args) {
@@ -828,6 +968,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
+    {"kept", kept, METH_VARARGS, "Records of the columns and properties of chosen clean lines."},
     {"gather", gather, METH_VARARGS, "Chosen lines of a buffer, each ending in a newline."},
     {"scan", scan, METH_VARARGS, "Scan whole JSON lines; see the file's comment."},
     {NULL, NULL, 0, NULL},

@@ -466,3 +466,68 @@ def test_gzip_goes_through_the_scanner(plan, tmp_path: Path) -> None:
     assert [e.line for e in report.examples] == [8]
     (scanned,) = con.execute("SELECT count(*) FROM events WHERE _clean AND uuid IS NULL").fetchone()
     assert scanned == 29  # proved clean by the scanner, not read by DuckDB's JSON reader
+
+
+def _records(data: bytes) -> list[list[str | None]]:
+    return [
+        [None if f == "\x02" else f for f in line.split("\x01")]
+        for line in data.decode().splitlines()
+    ]
+
+
+def test_kept_lines_become_records_of_their_columns_and_properties(plan) -> None:
+    """A clean line a cross-row check reads (job_created) reaches DuckDB as a record; each field
+    must be what the JSON holds: `id` standing in for `uuid`, a null person_id, the last line
+    without its newline, spaces between tokens."""
+    rng = random.Random(11)
+    rows = []
+    for n in range(4):
+        row = _user_row(plan, "job_created", rng, n)
+        if n == 1:
+            row["id"] = row.pop("uuid")
+        if n == 2:
+            row["person_id"] = None
+        rows.append(row)
+    lines = [_compact(r) for r in rows[:3]] + [json.dumps(rows[3]).encode()]
+    data = b"\n".join(lines)  # no newline after the last line
+    tables = screen_for(plan).lines
+    status, _, ts, offsets = scan.scan_bytes(data, tables)
+    assert status.tolist() == [scan.KEPT] * 4
+    records = _records(scan._linescan.kept(data, offsets, np.arange(4), ts, 7))
+    for n, (record, row) in enumerate(zip(records, rows, strict=True)):
+        chunk, line, uuid, event, distinct_id, micros, person_id, properties = record
+        assert (chunk, line) == ("7", str(n + 1))
+        assert uuid == row.get("uuid", row.get("id"))
+        assert (event, distinct_id, person_id) == (
+            row["event"],
+            row["distinct_id"],
+            row["person_id"],
+        )
+        assert int(micros) == int(ts[n]) > 0
+        assert json.loads(properties) == row["properties"]
+
+
+def test_a_line_that_is_not_plain_is_never_kept(plan) -> None:
+    """Records have no quoting, so only plain lines (no control byte, backslash or non-ASCII
+    byte) may become one; another clean line a check reads goes to DuckDB as JSON. The same
+    changes to a row no check reads leave it clean, so each variant is a clean line."""
+
+    def variants(row: dict[str, Any]) -> list[bytes]:
+        plain = _compact(row)
+        accented = dict(row, properties={**row["properties"], "$lib": "p\u00f6sthog"})
+        text = json.dumps(accented, separators=(",", ":"), ensure_ascii=False).encode()
+        return [plain.replace(b"{", b"{\t", 1), plain + b"\r", text]
+
+    rng = random.Random(12)
+    tables = screen_for(plan).lines
+    for name, kept in (("job_created", True), ("ad_click", False)):
+        row = _user_row(plan, name, rng, 0)
+        for line in variants(row):
+            data = _compact(row) + b"\n" + line + b"\n"
+            status, _, ts, offsets = scan.scan_bytes(data, tables)
+            if not kept:
+                assert status.tolist() == [scan.CLEAN, scan.CLEAN], line
+                continue
+            assert status.tolist() == [scan.KEPT, scan.TO_DUCKDB], line
+            with pytest.raises(ValueError, match="KEPT"):
+                scan._linescan.kept(data, offsets, np.array([1]), ts, 0)

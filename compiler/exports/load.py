@@ -329,8 +329,8 @@ def _insert_jsonl_scanned(
         with os.fdopen(parts[0][0], "wb") as kept, os.fdopen(parts[1][0], "wb") as unclear:
             scanned = scan.scan_file(path, tables, kept, unclear, insert_clean, compression)
         flush()
-        # Lines proved clean that a cross-row check reads: read as they are, marked clean.
-        _insert_part(con, parts[0][1], name, scanned.kept_rows, rejects, None, clean=True)
+        # Lines proved clean that a cross-row check reads: their records, marked clean.
+        _insert_kept(con, parts[0][1], name, scanned)
         # The rest: the SQL screen, then the exact checks, decide.
         unscanned = screen._replace(lines=None)
         _insert_part(con, parts[1][1], name, scanned.unclear_rows, rejects, unscanned)
@@ -340,6 +340,24 @@ def _insert_jsonl_scanned(
     return True
 
 
+def _insert_kept(con: duckdb.DuckDBPyConnection, path: str, name: str, scanned: Any) -> None:
+    """Read the records `scan.scan_file` wrote for lines proved clean that a cross-row check
+    reads (`scan.KEPT_COLUMNS`): a CSV read, with no JSON to parse."""
+    if not scanned.kept:
+        return
+    columns = ", ".join(f"{sql_text(c)}: {sql_text(t)}" for c, t in scan.KEPT_COLUMNS)
+    bases = "[" + ", ".join(str(int(b)) for b in scanned.bases) + "]"
+    count = con.execute(f"""
+    INSERT INTO {ROWS_TABLE} ({COLUMNS}, _clean, _seq)
+    SELECT uuid, event, distinct_id, make_timestamp(ts)::TIMESTAMPTZ, person_id, properties,
+        {sql_text(name)}, {bases}[chunk + 1] + line, NULL, true, true
+    FROM read_csv({sql_text(path)}, delim = E'\\x01', quote = '', escape = '', header = false,
+        nullstr = E'\\x02', auto_detect = false, max_line_size = {MAX_LINE},
+        columns = {{{columns}}})""").fetchone()
+    if count is None or count[0] != scanned.kept:  # the scanner wrote every one of them
+        raise duckdb.InvalidInputException(f"{name}: {scanned.kept} kept lines, read {count}")
+
+
 def _insert_part(
     con: duckdb.DuckDBPyConnection,
     path: str,
@@ -347,7 +365,6 @@ def _insert_part(
     rows: np.ndarray,
     rejects: str,
     screen: Screen | None,
-    clean: bool = False,
 ) -> None:
     """Read the lines the scanner copied to `path`; line k of it is line rows[k - 1] of `name`."""
     if not len(rows):
@@ -355,10 +372,9 @@ def _insert_part(
     part = name + "#trackplan-scan"  # its own name: nothing done by file touches other rows
     first = _next_rowid(con)
     insert_jsonl(con, path, part, None, rejects, screen, lines=len(rows))
-    marks = ", _clean = true, _seq = true" if clean else ""
     with _registered(con, {"k": np.arange(1, len(rows) + 1), "r": rows}) as lines:
         con.execute(f"""
-        UPDATE {ROWS_TABLE} SET _row = {lines}.r, _file = {sql_text(name)}{marks} FROM {lines}
+        UPDATE {ROWS_TABLE} SET _row = {lines}.r, _file = {sql_text(name)} FROM {lines}
         WHERE {ROWS_TABLE}.rowid >= {first} AND {ROWS_TABLE}._row = {lines}.k
         """)
 

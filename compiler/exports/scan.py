@@ -2,9 +2,10 @@
 
 The file is read in chunks cut at line ends, into a few reused buffers, so a 5 GB file never
 sits in memory; two threads scan chunks (the scanner releases the GIL). Each line comes out as
-clean (its event index and timestamp are all the audit still needs), blank, or for DuckDB:
-those lines are copied, in file order, to one of two files for the ordinary reader: lines proved
-clean that a cross-row check reads (DuckDB need not screen them) and the rest.
+clean (its event index and timestamp are all the audit still needs), blank, kept (clean, but a
+cross-row check reads it: its columns and properties go to a file of records DuckDB reads
+without parsing JSON) or for DuckDB (copied, in file order, to a file the ordinary reader
+reads).
 """
 
 from __future__ import annotations
@@ -36,11 +37,27 @@ def available() -> bool:
 
 @dataclass
 class Scanned:
-    """The original line number of each line written to the two files DuckDB reads: `kept`
-    (clean, but a cross-row check reads them) and `unclear`."""
+    """What `scan_file` wrote: `kept` records (see `KEPT_COLUMNS`) number their lines within
+    a chunk; chunk c's first line is line `bases[c] + 1` of the file. `unclear_rows`: the
+    original line number of each line of the `unclear` file."""
 
-    kept_rows: np.ndarray
+    kept: int
+    bases: np.ndarray
     unclear_rows: np.ndarray
+
+
+# The fields of a record `_linescan.kept` writes for a KEPT line, separated by \x01, \x02 for a
+# null (no plain line holds a control byte, so DuckDB reads them as CSV without quoting).
+KEPT_COLUMNS = (
+    ("chunk", "INTEGER"),
+    ("line", "BIGINT"),
+    ("uuid", "VARCHAR"),
+    ("event", "VARCHAR"),
+    ("distinct_id", "VARCHAR"),
+    ("ts", "BIGINT"),
+    ("person_id", "VARCHAR"),
+    ("properties", "VARCHAR"),
+)
 
 
 # Called per chunk with the clean rows: event index, timestamp in µs, 1-based line number.
@@ -73,17 +90,20 @@ def scan_bytes(
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
-def _scan_chunk(tables: Any, buffer: bytearray, size: int) -> tuple[Any, ...]:
+def _scan_chunk(tables: Any, buffer: bytearray, size: int, chunk: int) -> tuple[Any, ...]:
     view = memoryview(buffer)[:size]
     try:
         status, event, ts, offsets = scan_bytes(view, tables)
         kept = np.flatnonzero(status == KEPT)
         unclear = np.flatnonzero(status == TO_DUCKDB)
-        texts = (_linescan.gather(view, offsets, kept), _linescan.gather(view, offsets, unclear))
+        texts = (
+            _linescan.kept(view, offsets, kept, ts, chunk),
+            _linescan.gather(view, offsets, unclear),
+        )
     finally:
         view.release()
     clean = np.flatnonzero(status == CLEAN)
-    return len(status), clean, event[clean], ts[clean], kept, unclear, texts
+    return len(status), clean, event[clean], ts[clean], len(kept), unclear, texts
 
 
 def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearray, int]]:
@@ -130,13 +150,13 @@ def scan_file(
 ) -> Scanned:
     """Scan `path` (plain, or gzip: see `open_lines`) with `tables`
     (`compiler.audit.linescan.ScanTables`): clean rows go to `on_clean` chunk by chunk (so they
-    never pile up); the lines DuckDB must read go to `kept` (clean, but a cross-row check reads
-    them) or `unclear`.
+    never pile up); clean lines a cross-row check reads go to `kept` as records of their
+    columns and properties (`KEPT_COLUMNS`), and the lines DuckDB must check to `unclear`.
 
     The main thread reads chunks into a few reused buffers (plain reads: a memory map costs a
     page fault per 4 KiB), the workers scan them, and results are taken in file order."""
-    kept_rows, unclear_rows = [], []
-    total = 0
+    bases, unclear_rows = [], []
+    total = kept_total = 0
     free: Queue[bytearray] = Queue()
     size = CHUNK if compression else min(CHUNK, os.path.getsize(path) + 1)
     for _ in range(WORKERS + 2):
@@ -144,27 +164,28 @@ def scan_file(
     pending: deque[tuple[bytearray, Future[Any]]] = deque()
 
     def collect() -> None:
-        nonlocal total
+        nonlocal total, kept_total
         buffer, future = pending.popleft()
         lines, clean, event, ts, keep, other, (keep_text, other_text) = future.result()
         free.put(buffer)
         if len(clean):
             on_clean(event, ts, clean + total + 1)
-        kept_rows.append(keep + total + 1)
+        bases.append(total)
+        kept_total += keep
         unclear_rows.append(other + total + 1)
         kept.write(keep_text)
         unclear.write(other_text)
         total += lines
 
     with open_lines(path, compression) as handle, ThreadPoolExecutor(WORKERS) as pool:
-        for buffer, size in _chunks(handle, free):
-            pending.append((buffer, pool.submit(_scan_chunk, tables, buffer, size)))
+        for chunk, (buffer, size) in enumerate(_chunks(handle, free)):
+            pending.append((buffer, pool.submit(_scan_chunk, tables, buffer, size, chunk)))
             if len(pending) > WORKERS:
                 collect()
         while pending:
             collect()
-    empty = np.empty(0, dtype=np.int64)
     return Scanned(
-        np.concatenate(kept_rows) if kept_rows else empty,
-        np.concatenate(unclear_rows) if unclear_rows else empty,
+        kept_total,
+        np.array(bases, dtype=np.int64),
+        np.concatenate(unclear_rows) if unclear_rows else np.empty(0, dtype=np.int64),
     )
