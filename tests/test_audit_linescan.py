@@ -296,15 +296,17 @@ def test_a_line_the_scanner_calls_clean_has_no_finding(
 
 
 @pytest.mark.parametrize("chunk", [100, 700, 1 << 20])  # lines are about 450 bytes
+@pytest.mark.parametrize("packed", [False, True])  # mapped windows; gzip read into buffers
 def test_chunks_cut_at_line_ends_and_line_numbers_survive(
-    plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+    plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, packed: bool
 ) -> None:
     rng = random.Random(9)
     good = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(40)]
     lines = good[:10] + [b"{not json"] + good[10:20] + [b"", b"   "] + good[20:]
-    path = tmp_path / "chunked.jsonl"
-    path.write_bytes(b"\n".join(lines))  # no newline after the last line
-    monkeypatch.setattr(scan, "CHUNK", chunk)  # 100: every line outgrows its buffer
+    text = b"\n".join(lines)  # no newline after the last line
+    path = tmp_path / ("chunked.jsonl.gz" if packed else "chunked.jsonl")
+    path.write_bytes(gzip.compress(text) if packed else text)
+    monkeypatch.setattr(scan, "CHUNK", chunk)  # 100: every line outgrows its window/buffer
     document = _audits_agree(plan, path)
     con = duckdb.connect()
     report = open_events(con, [str(path)], screen=screen_for(plan))

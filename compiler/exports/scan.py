@@ -11,10 +11,12 @@ reads).
 from __future__ import annotations
 
 import gzip
+import mmap
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from queue import Queue
 from typing import IO, Any
@@ -90,8 +92,8 @@ def scan_bytes(
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
-def _scan_chunk(tables: Any, buffer: bytearray, size: int, chunk: int) -> tuple[Any, ...]:
-    view = memoryview(buffer)[:size]
+def _scan_chunk(tables: Any, buffer: Any, start: int, end: int, chunk: int) -> tuple[Any, ...]:
+    view = memoryview(buffer)[start:end]
     try:
         status, event, ts, offsets = scan_bytes(view, tables)
         kept = np.flatnonzero(status == KEPT)
@@ -133,6 +135,36 @@ def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearr
             return
 
 
+def _windows(path: str, size: int) -> Iterator[tuple[mmap.mmap, int, int]]:
+    """(map, start, end): whole lines of an uncompressed file, mapped CHUNK bytes at a time
+    with MAP_POPULATE, so the kernel maps the cached pages at once (a fault per 4 KiB page cost
+    0.5 s on 500 MB) and nothing is copied (a read of 500 MB costs 0.1 s). A window grows when
+    one line does not fit in it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        at, width = 0, CHUNK
+        while at < size:
+            base = at - at % mmap.ALLOCATIONGRANULARITY
+            length = min(at - base + width, size - base)
+            window = mmap.mmap(
+                fd,
+                length,
+                flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
+                prot=mmap.PROT_READ,
+                offset=base,
+            )
+            last = base + length == size
+            cut = length if last else window.rfind(b"\n", at - base) + 1
+            if cut <= at - base:  # no line end in the window: a longer line; map more
+                window.close()
+                width *= 2
+                continue
+            yield window, at - base, cut
+            at, width = base + cut, CHUNK
+    finally:
+        os.close(fd)
+
+
 def open_lines(path: str, compression: str | None) -> IO[bytes]:
     """The file's bytes, a gzip stream (one member or many) decompressed as it is read."""
     if compression == "gzip":
@@ -153,21 +185,28 @@ def scan_file(
     never pile up); clean lines a cross-row check reads go to `kept` as records of their
     columns and properties (`KEPT_COLUMNS`), and the lines DuckDB must check to `unclear`.
 
-    The main thread reads chunks into a few reused buffers (plain reads: a memory map costs a
-    page fault per 4 KiB), the workers scan them, and results are taken in file order."""
+    The main thread maps an uncompressed file window by window (`_windows`), or reads a gzip
+    stream into a few reused buffers; the workers scan them, and results are taken in file
+    order."""
     bases, unclear_rows = [], []
     total = kept_total = 0
+    pending: deque[tuple[Any, Future[Any]]] = deque()
+    mapped = compression is None and hasattr(mmap, "MAP_POPULATE")
     free: Queue[bytearray] = Queue()
-    size = CHUNK if compression else min(CHUNK, os.path.getsize(path) + 1)
-    for _ in range(WORKERS + 2):
-        free.put(bytearray(size))
-    pending: deque[tuple[bytearray, Future[Any]]] = deque()
+
+    def release(buffer: Any) -> None:
+        if mapped:
+            buffer.close()
+        else:
+            free.put(buffer)
 
     def collect() -> None:
         nonlocal total, kept_total
         buffer, future = pending.popleft()
-        lines, clean, event, ts, keep, other, (keep_text, other_text) = future.result()
-        free.put(buffer)
+        try:
+            lines, clean, event, ts, keep, other, (keep_text, other_text) = future.result()
+        finally:
+            release(buffer)
         if len(clean):
             on_clean(event, ts, clean + total + 1)
         bases.append(total)
@@ -177,13 +216,28 @@ def scan_file(
         unclear.write(other_text)
         total += lines
 
-    with open_lines(path, compression) as handle, ThreadPoolExecutor(WORKERS) as pool:
-        for chunk, (buffer, size) in enumerate(_chunks(handle, free)):
-            pending.append((buffer, pool.submit(_scan_chunk, tables, buffer, size, chunk)))
-            if len(pending) > WORKERS:
+    with ExitStack() as stack:
+        pool = stack.enter_context(ThreadPoolExecutor(WORKERS))
+        if mapped:
+            pieces: Iterator[tuple[Any, int, int]] = _windows(path, os.path.getsize(path))
+        else:
+            size = CHUNK if compression else min(CHUNK, os.path.getsize(path) + 1)
+            for _ in range(WORKERS + 2):
+                free.put(bytearray(size))
+            handle = stack.enter_context(open_lines(path, compression))
+            pieces = ((buffer, 0, cut) for buffer, cut in _chunks(handle, free))
+        try:
+            for chunk, (buffer, start, end) in enumerate(pieces):
+                work = pool.submit(_scan_chunk, tables, buffer, start, end, chunk)
+                pending.append((buffer, work))
+                if len(pending) > WORKERS:
+                    collect()
+            while pending:
                 collect()
-        while pending:
-            collect()
+        finally:
+            for buffer, work in pending:  # after an error: let the workers finish first
+                work.exception()
+                release(buffer)
     return Scanned(
         kept_total,
         np.array(bases, dtype=np.int64),
