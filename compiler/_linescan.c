@@ -896,7 +896,10 @@ static PyObject *kept(PyObject *self, PyObject *args) {
             bad = 1;
         } else {
             o += sprintf((char *)o, "%ld%c%lld%c", chunk, FIELD, (long long)line + 1, FIELD);
-            o = put_text(o, text, top[K_UUID].len ? top[K_UUID] : top[K_ID]);
+            int ok;
+            Py_ssize_t uuid_len;
+            int has_uuid = string_content(text, top[K_UUID], 1, 1, &ok, &uuid_len) != NULL;
+            o = put_text(o, text, has_uuid ? top[K_UUID] : top[K_ID]); /* coalesce(uuid, id) */
             o = put_text(o, text, top[K_EVENT]);
             o = put_text(o, text, top[K_DISTINCT_ID]);
             o += sprintf((char *)o, "%lld%c", (long long)ts[line], FIELD);

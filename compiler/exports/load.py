@@ -296,8 +296,11 @@ def _insert_jsonl_scanned(
     rejects: str,
     screen: Screen | None,
 ) -> bool:
-    """The fastest path: the C line scanner proves most lines clean, and DuckDB reads the rest
-    (copied to temp files) as any JSON Lines file, then their line numbers are put back."""
+    """The fastest path: the C line scanner proves most lines clean (only their event,
+    timestamp and line number go to DuckDB), and writes two temp files for the rest: records of
+    the clean lines a cross-row check reads (`_insert_kept`), and the lines it could not prove,
+    which DuckDB reads as any JSON Lines file, through the SQL screen, and whose line numbers
+    are then put back (`_insert_part`)."""
     if screen is None or screen.lines is None or not scan.available():
         return False
     if compression not in (None, "gzip") or _looks_canonical(path, compression):
