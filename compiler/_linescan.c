@@ -833,17 +833,71 @@ static uint8_t *put_text(uint8_t *o, const uint8_t *s, Span v) {
     return o;
 }
 
-/* kept(data, starts, which, ts, chunk) -> bytes: for each line which[k] (one the scanner
-   called KEPT), a record of FIELD-separated text ending in a newline: chunk, line number
-   (which[k] + 1), uuid, event, distinct_id, timestamp (µs, from `ts`), person_id and the
-   properties' JSON text, NULL_FIELD for a null. DuckDB reads it as CSV with no quoting,
-   which no plain line needs, and parses no JSON to do so. */
+enum { MAX_KEPT_KEYS = 32 };
+
+/* The properties object at s[i] with only the members whose key is one of `keys`. */
+static uint8_t *put_members(uint8_t *o, const uint8_t *s, Py_ssize_t n, Py_ssize_t i,
+                            const Span *keys, const uint8_t *keytext, int nkeys) {
+    int escaped, first = 1;
+    *o++ = '{';
+    i++; /* the '{': the line is clean, so the object is well-formed */
+    ws(s, n, &i);
+    while (s[i] == '"') {
+        Py_ssize_t k = i;
+        skip_string(s, n, &i, &escaped, 1);
+        Py_ssize_t klen = i - k - 2;
+        ws(s, n, &i);
+        i++; /* ':' */
+        ws(s, n, &i);
+        Py_ssize_t v = i;
+        skip_value(s, n, &i, 32, 1);
+        for (int j = 0; j < nkeys; j++) {
+            if (keys[j].len == klen && memcmp(keytext + keys[j].at, s + k + 1, (size_t)klen) == 0) {
+                if (!first) *o++ = ',';
+                first = 0;
+                memcpy(o, s + k, (size_t)(klen + 2)), o += klen + 2;
+                *o++ = ':';
+                memcpy(o, s + v, (size_t)(i - v)), o += i - v;
+                break;
+            }
+        }
+        ws(s, n, &i);
+        if (s[i] == ',') i++;
+        ws(s, n, &i);
+    }
+    *o++ = '}';
+    return o;
+}
+
+/* kept(data, starts, which, ts, chunk, keys) -> bytes: for each line which[k] (one the
+   scanner called KEPT), a record of FIELD-separated text ending in a newline: chunk, line
+   number (which[k] + 1), uuid, event, distinct_id, timestamp (µs, from `ts`), person_id and
+   the properties as JSON text, with only the members whose key is in `keys` (a tuple of
+   bytes: what the cross-row checks read); NULL_FIELD for a null. DuckDB reads it as CSV with
+   no quoting, which no plain line needs, and parses no JSON to do so. */
 static PyObject *kept(PyObject *self, PyObject *args) {
     Py_buffer data, starts, which, stamps;
-    PyObject *out = NULL;
+    PyObject *out = NULL, *keyset;
     long chunk;
+    Span keys[MAX_KEPT_KEYS];
+    uint8_t keytext[MAX_KEPT_KEYS * 64];
+    int nkeys = 0;
+    Py_ssize_t keyused = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*l", &data, &starts, &which, &stamps, &chunk)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*lO!", &data, &starts, &which, &stamps, &chunk,
+                          &PyTuple_Type, &keyset))
+        return NULL;
+    for (Py_ssize_t j = 0; j < PyTuple_Size(keyset); j++) {
+        PyObject *key = PyTuple_GetItem(keyset, j);
+        if (!PyBytes_Check(key) || nkeys == MAX_KEPT_KEYS ||
+            keyused + PyBytes_Size(key) > (Py_ssize_t)sizeof keytext) {
+            PyErr_SetString(PyExc_ValueError, "kept: at most 32 keys, as bytes, expected");
+            goto done;
+        }
+        keys[nkeys].at = keyused, keys[nkeys].len = PyBytes_Size(key);
+        memcpy(keytext + keyused, PyBytes_AsString(key), (size_t)keys[nkeys].len);
+        keyused += keys[nkeys++].len;
+    }
     const uint8_t *s = data.buf;
     const int64_t *at = starts.buf, *pick = which.buf, *ts = stamps.buf;
     Py_ssize_t lines = starts.len / 8, n = which.len / 8, size = 0;
@@ -904,8 +958,7 @@ static PyObject *kept(PyObject *self, PyObject *args) {
             o = put_text(o, text, top[K_DISTINCT_ID]);
             o += sprintf((char *)o, "%lld%c", (long long)ts[line], FIELD);
             o = put_text(o, text, top[K_PERSON_ID]);
-            memcpy(o, text + top[K_PROPERTIES].at, (size_t)top[K_PROPERTIES].len);
-            o += top[K_PROPERTIES].len;
+            o = put_members(o, text, len, top[K_PROPERTIES].at, keys, keytext, nkeys);
             *o++ = '\n';
         }
         free(copy);

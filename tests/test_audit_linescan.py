@@ -499,7 +499,11 @@ def test_kept_lines_become_records_of_their_columns_and_properties(plan) -> None
     tables = screen_for(plan).lines
     status, _, ts, offsets = scan.scan_bytes(data, tables)
     assert status.tolist() == [scan.KEPT] * len(rows)
-    records = _records(scan._linescan.kept(data, offsets, np.arange(len(rows)), ts, 7))
+    records = _records(
+        scan._linescan.kept(data, offsets, np.arange(len(rows)), ts, 7, tables.kept_keys)
+    )
+    keys = AuditRules(plan).cross_row_keys
+    assert {"user_id", "job_id"} <= keys
     for n, (record, row) in enumerate(zip(records, rows, strict=True)):
         chunk, line, uuid, event, distinct_id, micros, person_id, properties = record
         assert (chunk, line) == ("7", str(n + 1))
@@ -510,7 +514,9 @@ def test_kept_lines_become_records_of_their_columns_and_properties(plan) -> None
             row["person_id"],
         )
         assert int(micros) == int(ts[n]) > 0
-        assert json.loads(properties) == row["properties"]
+        # only what a cross-row check reads (job_created rows hold more)
+        assert json.loads(properties) == {k: v for k, v in row["properties"].items() if k in keys}
+        assert len(row["properties"]) > len(json.loads(properties)) >= 2
 
 
 def test_a_line_that_is_not_plain_is_never_kept(plan) -> None:
@@ -536,4 +542,26 @@ def test_a_line_that_is_not_plain_is_never_kept(plan) -> None:
                 continue
             assert status.tolist() == [scan.KEPT, scan.TO_DUCKDB], line
             with pytest.raises(ValueError, match="KEPT"):
-                scan._linescan.kept(data, offsets, np.array([1]), ts, 0)
+                scan._linescan.kept(data, offsets, np.array([1]), ts, 0, ())
+
+
+def test_records_keep_every_property_the_cross_row_checks_read(plan) -> None:
+    """A KEPT line's record holds only `AuditRules.cross_row_keys` of its properties, so every
+    JSON path the cross-row SQL reads must be one of them."""
+    from compiler.audit import sequence
+
+    rules = AuditRules(plan)
+    con = duckdb.connect()
+    open_events(con, [])
+    statements: list[str] = []
+
+    class Recorder:
+        def execute(self, sql: str, *args: Any) -> Any:
+            statements.append(sql)
+            return con.execute(sql, *args)
+
+    sequence.duck_violations(Recorder(), rules)  # type: ignore[arg-type]
+    text = "\n".join(statements)
+    paths = {m.strip('"') for m in re.findall(r"'\$\.(\"[^\"]+\"|[A-Za-z0-9_$]+)'", text)}
+    assert {"user_id", "$anon_distinct_id", "alias"} <= paths  # the pattern finds them
+    assert paths <= rules.cross_row_keys

@@ -52,6 +52,7 @@ class ScanTables:
     tables: tuple[np.ndarray | bytes, ...]
     params: tuple[int, ...]
     events: tuple[str, ...]
+    kept_keys: tuple[bytes, ...] = ()  # the properties a KEPT line's record keeps
 
 
 _M = 0xFFFFFFFFFFFFFFFF
@@ -195,4 +196,5 @@ def build(rules: AuditRules) -> ScanTables:
             table.accept_from * width,
         ),
         events=names,
+        kept_keys=tuple(sorted(k.encode() for k in rules.cross_row_keys)),
     )

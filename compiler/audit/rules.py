@@ -137,6 +137,14 @@ class AuditRules:
             events.add(plan.identity.stitch_on)
         return frozenset(events)
 
+    @property
+    def cross_row_keys(self) -> frozenset[str]:
+        """The properties keys a cross-row check reads (`sequence.py`): a clean row of a
+        cross-row event needs no other."""
+        keys = {"$anon_distinct_id", "distinct_id", "alias", "user_id"}
+        keys |= {r.match_on for r in self.plan.sequence_rules.values() if r.match_on != "person"}
+        return frozenset(keys)
+
     def allowed_keys(self, event: str) -> frozenset[str]:
         return frozenset(r.key for r in self.keys if event in r.allowed)
 

@@ -49,7 +49,8 @@ class Scanned:
 
 
 # The fields of a record `_linescan.kept` writes for a KEPT line, separated by \x01, \x02 for a
-# null (no plain line holds a control byte, so DuckDB reads them as CSV without quoting).
+# null (no plain line holds a control byte, so DuckDB reads them as CSV without quoting). Its
+# properties keep only the keys a cross-row check reads (`AuditRules.cross_row_keys`).
 KEPT_COLUMNS = (
     ("chunk", "INTEGER"),
     ("line", "BIGINT"),
@@ -99,7 +100,7 @@ def _scan_chunk(tables: Any, buffer: Any, start: int, end: int, chunk: int) -> t
         kept = np.flatnonzero(status == KEPT)
         unclear = np.flatnonzero(status == TO_DUCKDB)
         texts = (
-            _linescan.kept(view, offsets, kept, ts, chunk),
+            _linescan.kept(view, offsets, kept, ts, chunk, tables.kept_keys),
             _linescan.gather(view, offsets, unclear),
         )
     finally:
