@@ -8,6 +8,8 @@ Both return the same `AuditResult`.
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 from compiler.audit import duck, linescan, reference, screen
@@ -33,9 +35,9 @@ def screen_for(plan: Plan, *, strict_system: bool = False) -> Screen:
     properties. Only the DuckDB engine may audit a view read this way."""
     rules = AuditRules(plan, strict_system=strict_system)
     lines = linescan.build(rules) if scan.available() else None
-    return Screen(
-        screen.clean_sql(rules, duck.columns_ok(rules)), screen.sequence_sql(rules), lines
-    )
+    # The SQL screen is built when a row first needs it: with the scanner, often never.
+    clean = functools.cache(lambda: screen.clean_sql(rules, duck.columns_ok(rules)))
+    return Screen(clean, screen.sequence_sql(rules), lines)
 
 
 def run_audit(

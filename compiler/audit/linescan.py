@@ -110,6 +110,7 @@ def build(rules: AuditRules) -> ScanTables:
     keep = rules.cross_row_events
     events = np.zeros((len(names), 3), dtype=np.int32)
     plan_keys = {r.key for r in rules.keys}
+    regex_of: dict[tuple[str, bool, tuple[str, ...] | None], str | None] = {}
     for index, name in enumerate(names):
         flags = (EV_PLAN if name in plan.events else 0) | (EV_KEEP if name in keep else 0)
         events[index, 0] = flags
@@ -125,7 +126,11 @@ def build(rules: AuditRules) -> ScanTables:
             value = None
             if rule.key not in rules.deprecated:
                 layers = rules.source_layers(name) if rule.name == "source" else None
-                value = value_regex(rule, name, layers)
+                # The regex depends on the event only through nullability and layers.
+                memo = (rule.key, rule.nullable_for(name), layers)
+                if memo not in regex_of:
+                    regex_of[memo] = value_regex(rule, name, layers)
+                value = regex_of[memo]
             if value is None:
                 check = REJECT
             else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -121,7 +121,7 @@ class Screen(NamedTuple):
     (plain or gzip) clean before DuckDB reads them (`scan.py`); a clean row no check reads then
     keeps only its event, timestamp and place."""
 
-    clean: str
+    clean: str | Callable[[], str]  # a callable is called when a row needs the SQL screen
     keep: str
     lines: Any = None
 
@@ -130,10 +130,11 @@ def screened_insert(select: str, screen: Screen | None) -> str:
     """INSERT the rows of `select` (the COLUMNS, in order), screened when `screen` is given."""
     if screen is None:
         return f"INSERT INTO {ROWS_TABLE} ({COLUMNS}) {select}"
+    clean = screen.clean() if callable(screen.clean) else screen.clean
     return f"""
     INSERT INTO {ROWS_TABLE} ({COLUMNS}, _clean, _seq)
     WITH read AS ({select}),
-    screened AS (SELECT *, CASE WHEN _reason IS NULL THEN {screen.clean} END AS _clean FROM read),
+    screened AS (SELECT *, CASE WHEN _reason IS NULL THEN {clean} END AS _clean FROM read),
     kept AS (SELECT *, (_clean IS NOT TRUE OR {screen.keep}) AS _seq FROM screened)
     SELECT uuid, event, distinct_id, timestamp, person_id,
         CASE WHEN _seq THEN properties END, _file, _row, _reason, _clean, _seq
