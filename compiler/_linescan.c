@@ -592,6 +592,10 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int plain,
                 !properties_ok(t, flags & EV_PLAN ? ev : -1, s, n, &i, &user_id, plain))
                 return TO_DUCKDB;
             checked = 1;
+        } else if (plain && s[i] == '"') { /* most values: a string; no call needed */
+            const uint8_t *quote = find_quote(s + i + 1, s + n);
+            if (quote == NULL) return TO_DUCKDB;
+            i = quote - s + 1;
         } else if (!skip_value(s, n, &i, 32, plain)) {
             return TO_DUCKDB;
         }
