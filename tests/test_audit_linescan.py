@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import re
 from pathlib import Path
@@ -565,3 +566,29 @@ def test_records_keep_every_property_the_cross_row_checks_read(plan) -> None:
     paths = {m.strip('"') for m in re.findall(r"'\$\.(\"[^\"]+\"|[A-Za-z0-9_$]+)'", text)}
     assert {"user_id", "$anon_distinct_id", "alias"} <= paths  # the pattern finds them
     assert paths <= rules.cross_row_keys
+
+
+def test_a_pipe_is_read_not_mapped(plan) -> None:
+    """A plain file is mapped window by window; a pipe has no size to map, so it is read."""
+    import threading
+
+    rng = random.Random(13)
+    lines = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(30)]
+    read, write = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(b"\n".join(lines) + b"\n")
+
+    threading.Thread(target=feed).start()
+    clean: list[int] = []
+    with open(os.devnull, "wb") as kept, open(os.devnull, "wb") as unclear:
+        scanned = scan.scan_file(
+            f"/dev/fd/{read}",
+            screen_for(plan).lines,
+            kept,
+            unclear,
+            lambda event, ts, rows: clean.extend(rows.tolist()),
+        )
+    os.close(read)
+    assert clean == list(range(1, 31)) and scanned.kept == 0 and len(scanned.unclear_rows) == 0

@@ -1,7 +1,8 @@
 """JSON Lines (plain or gzip) through the C line scanner (`compiler/_linescan.c`), in parallel.
 
-The file is read in chunks cut at line ends, into a few reused buffers, so a 5 GB file never
-sits in memory; two threads scan chunks (the scanner releases the GIL). Each line comes out as
+A plain file is mapped, and a gzip stream read into a few reused buffers, in chunks cut at line
+ends, so a 5 GB file never sits in memory; two threads scan chunks (the scanner releases the
+GIL). Each line comes out as
 clean (its event index and timestamp are all the audit still needs), blank, kept (clean, but a
 cross-row check reads it: its columns and properties go to a file of records DuckDB reads
 without parsing JSON) or for DuckDB (copied, in file order, to a file the ordinary reader
@@ -13,6 +14,7 @@ from __future__ import annotations
 import gzip
 import mmap
 import os
+import stat
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -192,7 +194,12 @@ def scan_file(
     bases, unclear_rows = [], []
     total = kept_total = 0
     pending: deque[tuple[Any, Future[Any]]] = deque()
-    mapped = compression is None and hasattr(mmap, "MAP_POPULATE")
+    # Only a regular file can be mapped (its size is its length); a pipe is read.
+    mapped = (
+        compression is None
+        and hasattr(mmap, "MAP_POPULATE")
+        and stat.S_ISREG(os.stat(path).st_mode)
+    )
     free: Queue[bytearray] = Queue()
 
     def release(buffer: Any) -> None:
