@@ -592,3 +592,21 @@ def test_a_pipe_is_read_not_mapped(plan) -> None:
         )
     os.close(read)
     assert clean == list(range(1, 31)) and scanned.kept == 0 and len(scanned.unclear_rows) == 0
+
+
+def test_a_second_read_on_one_connection_starts_afresh(plan, tmp_path: Path) -> None:
+    """Clean rows live in numpy batches the connection reads in place; reading again on the
+    same connection starts from empty tables and views: no row of the first read remains."""
+    rng = random.Random(14)
+    screen = screen_for(plan)
+    con = duckdb.connect()
+    for count in (30, 7):
+        path = tmp_path / f"{count}.jsonl"
+        rows = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(count)]
+        path.write_bytes(b"\n".join(rows) + b"\n")
+        report = open_events(con, [str(path)], screen=screen)
+        assert report.rows_total == count
+        seen = con.execute("SELECT count(*), count(*) FILTER (WHERE _clean) FROM events")
+        assert seen.fetchall() == [(count, count)]
+        stats = con.execute("SELECT sum(n) FROM event_stats").fetchall()
+        assert stats == [(count,)]

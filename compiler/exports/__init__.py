@@ -173,7 +173,7 @@ def open_events(
     `compiler.audit.screen_for`) marks clean rows as they are read and drops the properties
     nobody will read; only the DuckDB audit engine reads such a view."""
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(load.CREATE_ROWS)
+    load.reset(con)
     report = ExportReport()
     workdir = Path(tempfile.mkdtemp(prefix="trackplan-export-"))
     try:
