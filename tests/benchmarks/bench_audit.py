@@ -2,7 +2,7 @@
 
 Each measurement runs in a fresh subprocess so its peak memory (ru_maxrss) is its own, and the
 audit and the scan run REPEAT times each, best time kept: this machine's speed wanders by half
-between runs, as its hypervisor takes back 5 to 25% of the busy CPU time (/proc/stat's steal,
+between runs, as its hypervisor takes back up to a fifth of the busy CPU time (/proc/stat's steal,
 printed with each figure). Figures:
 - audit: `open_events` + the DuckDB engine, with the CLI's memory limit (768 MB), on
   - the clean file (the C line scanner proves most rows clean),
