@@ -837,6 +837,23 @@ static uint8_t *put_text(uint8_t *o, const uint8_t *s, Span v) {
     return o;
 }
 
+/* Line `line` of a buffer of `len` bytes whose lines start at starts[0..lines): its bytes
+   [*from, *to), to the next line's start or the end. 0, with the error set, when the index
+   or the starts are out of range. */
+static int line_bounds(const int64_t *starts, Py_ssize_t lines, Py_ssize_t len, int64_t line,
+                       const char *caller, int64_t *from, int64_t *to) {
+    if (line < 0 || line >= lines) {
+        PyErr_Format(PyExc_IndexError, "%s: line out of range", caller);
+        return 0;
+    }
+    *from = starts[line], *to = line + 1 < lines ? starts[line + 1] : len;
+    if (*from < 0 || *to < *from || *to > len) {
+        PyErr_Format(PyExc_ValueError, "%s: bad line starts", caller);
+        return 0;
+    }
+    return 1;
+}
+
 enum { MAX_KEPT_KEYS = 32 };
 
 /* The properties object at s[i] with only the members whose key is one of `keys`. */
@@ -910,16 +927,8 @@ static PyObject *kept(PyObject *self, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t k = 0; k < n; k++) {
-        int64_t line = pick[k];
-        if (line < 0 || line >= lines) {
-            PyErr_SetString(PyExc_IndexError, "kept: line out of range");
-            goto done;
-        }
-        int64_t from = at[line], to = line + 1 < lines ? at[line + 1] : data.len;
-        if (from < 0 || to < from || to > data.len) {
-            PyErr_SetString(PyExc_ValueError, "kept: bad line starts");
-            goto done;
-        }
+        int64_t from, to;
+        if (!line_bounds(at, lines, data.len, pick[k], "kept", &from, &to)) goto done;
         size += to - from + 3 * 21 + 8; /* the line's text, three numbers, separators */
     }
     uint8_t *buffer = malloc((size_t)size + 1);
@@ -994,16 +1003,8 @@ static PyObject *gather(PyObject *self, PyObject *args) {
     const int64_t *at = starts.buf, *pick = which.buf;
     Py_ssize_t lines = starts.len / 8, n = which.len / 8, size = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
-        int64_t line = pick[k];
-        if (line < 0 || line >= lines) {
-            PyErr_SetString(PyExc_IndexError, "gather: line out of range");
-            goto done;
-        }
-        int64_t from = at[line], to = line + 1 < lines ? at[line + 1] : data.len;
-        if (from < 0 || to < from || to > data.len) {
-            PyErr_SetString(PyExc_ValueError, "gather: bad line starts");
-            goto done;
-        }
+        int64_t from, to;
+        if (!line_bounds(at, lines, data.len, pick[k], "gather", &from, &to)) goto done;
         size += to - from + (to == from || s[to - 1] != '\n');
     }
     out = PyBytes_FromStringAndSize(NULL, size);

@@ -610,3 +610,18 @@ def test_a_second_read_on_one_connection_starts_afresh(plan, tmp_path: Path) -> 
         assert seen.fetchall() == [(count, count)]
         stats = con.execute("SELECT sum(n) FROM event_stats").fetchall()
         assert stats == [(count,)]
+
+
+def test_lines_out_of_range_are_refused(plan) -> None:
+    tables = screen_for(plan).lines
+    data = b"{}\n{}\n"
+    starts, ts = np.array([0, 3], dtype=np.int64), np.zeros(2, dtype=np.int64)
+    assert scan._linescan.gather(data, starts, np.array([1, 0])) == b"{}\n{}\n"
+    for call in (
+        lambda which, at: scan._linescan.gather(data, at, which),
+        lambda which, at: scan._linescan.kept(data, at, which, ts, 0, tables.kept_keys),
+    ):
+        with pytest.raises(IndexError, match="out of range"):
+            call(np.array([2]), starts)
+        with pytest.raises(ValueError, match="bad line starts"):
+            call(np.array([0]), np.array([4, 3], dtype=np.int64))
