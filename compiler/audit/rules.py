@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from compiler.plan.model import Plan, Property
+from compiler.plan.model import Plan, Property, SequenceRule
 
 COLUMNS = ("event", "distinct_id", "timestamp", "uuid")  # envelope fields that are columns
 
@@ -142,8 +142,13 @@ class AuditRules:
         """The properties keys a cross-row check reads (`sequence.py`): a clean row of a
         cross-row event needs no other."""
         keys = {"$anon_distinct_id", "distinct_id", "alias", "user_id"}
-        keys |= {r.match_on for r in self.plan.sequence_rules.values() if r.match_on != "person"}
+        keys |= {r.match_on for r in self.keyed_rules}
         return frozenset(keys)
+
+    @property
+    def keyed_rules(self) -> list[SequenceRule]:
+        """The sequence rules matched on a property (job_id, ...) rather than on the person."""
+        return [r for r in self.plan.sequence_rules.values() if r.match_on != "person"]
 
     def allowed_keys(self, event: str) -> frozenset[str]:
         return frozenset(r.key for r in self.keys if event in r.allowed)

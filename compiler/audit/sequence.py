@@ -35,15 +35,10 @@ def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _keyed_rules(rules: AuditRules) -> list[Any]:
-    """The sequence rules matched on a property (job_id, ...) rather than on the person."""
-    return [r for r in rules.plan.sequence_rules.values() if r.match_on != "person"]
-
-
 def _links_sql(rules: AuditRules) -> str:
     """The CTEs up to `rows`: each row a cross-row check reads, with its person, and its
     user_id and each rule's match_on value taken from `properties` in one parse."""
-    keyed = _keyed_rules(rules)
+    keyed = rules.keyed_rules
     paths = "[" + ", ".join(_q(p) for p in ["$.user_id", *("$." + r.match_on for r in keyed)]) + "]"
     keys = "".join(f", e.v[{n}] ->> '$' AS k_{r.name}" for n, r in enumerate(keyed, 2))
     prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "usr_")

@@ -126,7 +126,7 @@ class Screen(NamedTuple):
     (plain or gzip) clean before DuckDB reads them (`scan.py`); a clean row no check reads then
     keeps only its event, timestamp and place."""
 
-    clean: str | Callable[[], str]  # a callable is called when a row needs the SQL screen
+    clean: Callable[[], str]  # the SQL, built when a row first needs it
     keep: str
     lines: Any = None
 
@@ -135,7 +135,7 @@ def screened_insert(select: str, screen: Screen | None) -> str:
     """INSERT the rows of `select` (the COLUMNS, in order), screened when `screen` is given."""
     if screen is None:
         return f"INSERT INTO {ROWS_TABLE} ({COLUMNS}) {select}"
-    clean = screen.clean() if callable(screen.clean) else screen.clean
+    clean = screen.clean()
     return f"""
     INSERT INTO {ROWS_TABLE} ({COLUMNS}, _clean, _seq)
     WITH read AS ({select}),
