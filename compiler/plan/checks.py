@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from compiler.diagnostics import Diagnostic, error, warning
+from compiler.diagnostics import Diagnostic, Location, error, warning
 from compiler.plan import model as m
 from compiler.plan.shape import Sections
 
@@ -52,7 +52,8 @@ def naming(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
 def collisions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
     for noun, items in (("event", plan.events.values()), ("property", plan.properties.values())):
         seen: dict[str, Any] = {}
-        for item in sorted(items, key=lambda i: i.location or m.Location("", 0, 0)):
+        ordered: list[Any] = sorted(items, key=lambda i: i.location or Location("", 0, 0))
+        for item in ordered:
             folded = item.name.casefold()
             if folded in seen:
                 first = seen[folded]
@@ -83,7 +84,7 @@ def collisions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
 
 
 def definitions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
-    raw = sections.values.get("properties", {})
+    raw: dict[str, Any] = sections.values.get("properties", {})
     for prop in plan.properties.values():
         body = raw.get(prop.name)
         for key, message in _definition_problems(prop):
@@ -145,7 +146,7 @@ def _enum_problems(
 
 
 def deprecations(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
-    raw_events = sections.values.get("events", {})
+    raw_events: dict[str, Any] = sections.values.get("events", {})
     for event in plan.events.values():
         body = raw_events.get(event.name)
         for ep in event.properties:
@@ -180,13 +181,14 @@ def deprecations(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
             )
 
 
-def _list_item_loc(body: Any, name: str) -> m.Location | None:
+def _list_item_loc(body: Any, name: str) -> Location | None:
     if body is None:
         return None
     for key in ("required", "optional"):
         items = body.get(key)
         if items is not None and name in items:
-            return items.item_loc(items.index(name))
+            loc: Location = items.item_loc(items.index(name))
+            return loc
     return None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from compiler.diagnostics import Location
+from compiler.plan.model_analytics import Churn, Codegen, Forecast, Hazard, Revenue
 
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 PROPERTY_TYPES = (*SCALAR_TYPES, "array")
@@ -72,7 +74,7 @@ class EventProperty:
     property: Property
     required: bool
 
-    @property
+    @builtins.property
     def name(self) -> str:
         return self.property.name
 
@@ -109,8 +111,9 @@ class EnvelopeField:
     required: bool
     description: str = ""
     posthog_name: str | None = None  # the name PostHog stores it under, when different
+    role: str | None = None  # what the runtimes use it for (model_analytics.ENVELOPE_ROLES)
 
-    @property
+    @builtins.property
     def name(self) -> str:
         return self.property.name
 
@@ -133,6 +136,7 @@ class Category:
 class Layer:
     name: str
     description: str = ""
+    runtime: str = "server"  # browser | server: which SDK its tracker sends through
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ class Milestone:
 
 @dataclass(frozen=True)
 class StateRule:
-    """How a state without a single marking event is reached (S10 Retained, S11 Churned)."""
+    """How a state without a single marking event is reached (for example Retained, Churned)."""
 
     kind: str  # active_within | inactive_for
     events: tuple[str, ...]
@@ -165,37 +169,24 @@ class StateRule:
 
 @dataclass(frozen=True)
 class FunnelState:
-    id: str  # S0 ... S11
+    id: str  # any identifier the plan chooses
     name: str
     event: str | None = None
     rule: StateRule | None = None
     description: str = ""
-
-    @property
-    def index(self) -> int:
-        return int(self.id[1:])
+    index: int = 0  # position in the plan's state list: chain states first, in plan order
 
 
 @dataclass(frozen=True)
 class Transition:
-    """P(to | from), written like `S1|S0`, with its default rate."""
+    """P(to | from), written like `S1|S0` (`TO|FROM`), with its default rate."""
 
     name: str
     to_state: str
     from_state: str
-    rate: float
+    rate: float | None  # None: the plan gives no default; only `fit` can supply it
     description: str = ""
-
-
-@dataclass(frozen=True)
-class ChurnHazard:
-    base: float
-    extra_if_failed_job: float
-    extra_if_slow_job: float
-    slow_job_share: float = 0.2
-    max: float = 0.95
-    click_through_rate: float = 0.02
-    description: str = ""
+    alias: str | None = None  # a short name for --set, e.g. p_purchase
 
 
 @dataclass(frozen=True)
@@ -253,6 +244,7 @@ class Plan:
     description: str
     schema_base_uri: str
     conventions: Conventions
+    codegen: Codegen
     layers: Mapping[str, Layer]
     categories: Mapping[str, Category]
     properties: Mapping[str, Property]
@@ -261,12 +253,16 @@ class Plan:
     deprecated_events: Mapping[str, DeprecatedEvent]
     stages: Mapping[str, Stage]
     milestones: Mapping[str, Milestone]
-    states: tuple[FunnelState, ...]  # S0..S11 in order
+    states: tuple[FunnelState, ...]  # the chain (states with an event) in order, then rule states
     transitions: tuple[Transition, ...]
-    churn_hazard: ChurnHazard | None
+    forecast: Forecast | None
+    churn: Churn | None
+    revenue: Revenue | None
+    hazard: Hazard | None
     sequence_rules: Mapping[str, SequenceRule]
     identity: IdentityRule | None
     meta: MetaDestination | None
+    synth_profile: str | None = None  # a package in the plan directory, for `trackplan synth`
 
     def events_in(self, category: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events.values() if e.category == category)
@@ -284,3 +280,21 @@ class Plan:
 
     def state(self, state_id: str) -> FunnelState | None:
         return next((s for s in self.states if s.id == state_id), None)
+
+    @property
+    def chain(self) -> tuple[FunnelState, ...]:
+        """The states marked by one event, in funnel order."""
+        return tuple(s for s in self.states if s.event is not None)
+
+    def transition(self, to_state: str, from_state: str) -> Transition | None:
+        return next(
+            (t for t in self.transitions if (t.to_state, t.from_state) == (to_state, from_state)),
+            None,
+        )
+
+    def role(self, role: str) -> EnvelopeField | None:
+        """The envelope field that plays `role` (distinct_id, timestamp, source, ...), if any."""
+        return next((f for f in self.envelope if f.role == role), None)
+
+    def browser_layers(self) -> tuple[str, ...]:
+        return tuple(n for n, layer in self.layers.items() if layer.runtime == "browser")

@@ -7,8 +7,11 @@ out, so a broken plan still resolves to something the other checks can look at.
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler.diagnostics import Diagnostic, error
 from compiler.plan import model as m
+from compiler.plan.resolve_analytics import AnalyticsResolver
 from compiler.plan.resolve_events import DictionaryResolver
 from compiler.plan.resolve_funnel import FunnelResolver
 from compiler.plan.shape import Sections
@@ -18,17 +21,21 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
     """Build the `Plan` from checked sections; report every unresolvable reference."""
     r = DictionaryResolver(sections)
     f = FunnelResolver(sections)
+    an = AnalyticsResolver(sections)
     props = r.properties()
     sets = r.property_sets(props)
     envelope = r.envelope(props)
     events = r.events(props, sets, envelope)
     milestones, states, transitions = f.funnel(events)
-    header = sections.values.get("plan") or {}
-    conventions = sections.values.get("conventions") or {}
+    an.roles(envelope)
+    churn = an.churn(events)
+    header: dict[str, Any] = sections.values.get("plan") or {}
+    conventions: dict[str, Any] = sections.values.get("conventions") or {}
     if "plan" not in sections.values and not sections.unreadable:
         r.diagnostics.append(error("TP016", "the plan has no 'plan' section (name and version)"))
+    name = header.get("name", "unnamed")
     plan = m.Plan(
-        name=header.get("name", "unnamed"),
+        name=name,
         version=header.get("version", "0.0.0"),
         description=header.get("description", ""),
         schema_base_uri=header.get("schema_base_uri", "urn:trackplan:"),
@@ -37,9 +44,8 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
             property_name=conventions.get("property_name", m.Conventions.property_name),
             sdk_properties=tuple(conventions.get("sdk_properties", ())),
         ),
-        layers=m.frozen_map(
-            {k: m.Layer(k, v.get("description", "")) for k, v in r.section("layers").items()}
-        ),
+        codegen=an.codegen(name, envelope),
+        layers=m.frozen_map(an.layers()),
         categories=m.frozen_map(
             {
                 k: m.Category(k, v["title"], v.get("description", ""))
@@ -59,9 +65,13 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
         milestones=m.frozen_map(milestones),
         states=states,
         transitions=transitions,
-        churn_hazard=f.churn_hazard(),
+        forecast=an.forecast(states),
+        churn=churn,
+        revenue=an.revenue(events),
+        hazard=an.hazard(states, events, churn),
+        synth_profile=an.synth_profile(),
         sequence_rules=m.frozen_map(f.sequence_rules(events)),
         identity=f.identity(events),
         meta=f.meta(events),
     )
-    return plan, r.diagnostics + f.diagnostics
+    return plan, r.diagnostics + f.diagnostics + an.diagnostics

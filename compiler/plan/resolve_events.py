@@ -6,7 +6,15 @@ from typing import Any
 
 from compiler.diagnostics import error
 from compiler.plan import model as m
+from compiler.plan.model_analytics import ENVELOPE_ROLES
 from compiler.plan.references import References, suggest
+
+# A field named like a role plays it unless another field claims that role explicitly.
+IMPLICIT_ROLES = {
+    "event": "event_name",
+    "uuid": "event_id",
+    **{r: r for r in ENVELOPE_ROLES if r not in ("event_name", "event_id")},
+}
 
 
 class DictionaryResolver(References):
@@ -55,7 +63,22 @@ class DictionaryResolver(References):
 
     def envelope(self, props: dict[str, m.Property]) -> tuple[m.EnvelopeField, ...]:
         out = []
-        for name, body in self.section("envelope").items():
+        section = self.section("envelope")
+        explicit = {body.get("role") for body in section.values()}
+        for name, body in section.items():
+            role = body.get("role")
+            if role is not None and role not in ENVELOPE_ROLES:
+                self.diagnostics.append(
+                    error(
+                        "TP009",
+                        f"role must be one of {', '.join(ENVELOPE_ROLES)}, got '{role}'"
+                        f"{suggest(role, ENVELOPE_ROLES)}",
+                        body.value_loc("role"),
+                    )
+                )
+                role = None
+            elif role is None and IMPLICIT_ROLES.get(name) not in explicit:
+                role = IMPLICIT_ROLES.get(name)
             if name not in props:
                 self.diagnostics.append(
                     error(
@@ -81,6 +104,7 @@ class DictionaryResolver(References):
                     required=body["required"],
                     description=body.get("description", "") or props[name].description,
                     posthog_name=body.get("posthog_name"),
+                    role=role,
                 )
             )
         return tuple(out)

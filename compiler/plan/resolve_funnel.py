@@ -4,13 +4,15 @@ rules, and the Meta destination."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from compiler.diagnostics import error
 from compiler.plan import model as m
 from compiler.plan.references import References, suggest
 from compiler.plan.source import YMap
 
-_TRANSITION = re.compile(r"^(S\d+)\|(S\d+)$")
+_STATE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_TRANSITION = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\|([A-Za-z][A-Za-z0-9_]*)$")
 
 
 class FunnelResolver(References):
@@ -25,15 +27,20 @@ class FunnelResolver(References):
                     name, body["title"], event, body.get("first", True), body.get("description", "")
                 )
         states = self.states(events)
-        return milestones, states, self.transitions({s.id for s in states})
+        return milestones, states, self.transitions({s.id: s.index for s in states})
 
     def states(self, events: dict[str, m.Event]) -> tuple[m.FunnelState, ...]:
         out = []
         raw_states = self.section("states")
         for state_id, body in raw_states.items():
-            if not re.fullmatch(r"S\d+", state_id):
+            if not _STATE_ID.match(state_id):
                 self.diagnostics.append(
-                    error("TP009", f"state ids are S0, S1, ...; got '{state_id}'", body.loc)
+                    error(
+                        "TP009",
+                        f"state id '{state_id}' must start with a letter and hold only "
+                        "letters, digits and '_'",
+                        body.loc,
+                    )
                 )
                 continue
             event = self.ref(body, "event", events, "event")
@@ -51,7 +58,9 @@ class FunnelResolver(References):
             out.append(
                 m.FunnelState(state_id, body["name"], event, rule, body.get("description", ""))
             )
-        return tuple(sorted(out, key=lambda s: s.index))
+        # The chain (states marked by an event) in plan order, then the rule states.
+        ordered = [s for s in out if s.rule is None] + [s for s in out if s.rule is not None]
+        return tuple(replace(s, index=i) for i, s in enumerate(ordered))
 
     def state_rule(
         self, body: YMap, events: dict[str, m.Event], states: YMap
@@ -74,7 +83,7 @@ class FunnelResolver(References):
             description=body.get("description", ""),
         )
 
-    def transitions(self, state_ids: set[str]) -> tuple[m.Transition, ...]:
+    def transitions(self, state_ids: dict[str, int]) -> tuple[m.Transition, ...]:
         out = []
         for name, body in self.section("transitions").items():
             match = _TRANSITION.match(name)
@@ -82,7 +91,7 @@ class FunnelResolver(References):
                 self.diagnostics.append(
                     error(
                         "TP009",
-                        f"transition must be written 'S<to>|S<from>', got '{name}'",
+                        f"transition must be written 'TO|FROM' with two state ids, got '{name}'",
                         body.loc,
                     )
                 )
@@ -95,37 +104,37 @@ class FunnelResolver(References):
                     )
                 )
                 continue
-            if not 0 <= body["rate"] <= 1:
+            rate = body.get("rate")
+            if rate is not None and not 0 <= rate <= 1:
                 self.diagnostics.append(
                     error(
                         "TP009",
-                        f"rate must be between 0 and 1, got {body['rate']}",
+                        f"rate must be between 0 and 1, got {rate}",
                         body.value_loc("rate"),
                     )
                 )
                 continue
             out.append(
                 m.Transition(
-                    name, match[1], match[2], float(body["rate"]), body.get("description", "")
+                    name,
+                    match[1],
+                    match[2],
+                    None if rate is None else float(rate),
+                    body.get("description", ""),
+                    body.get("alias"),
                 )
             )
-        return tuple(sorted(out, key=lambda t: int(t.to_state[1:])))
-
-    def churn_hazard(self) -> m.ChurnHazard | None:
-        body = self.sections.values.get("churn_hazard")
-        if body is None:
-            return None
-        values = {k: v for k, v in body.items()}
-        for key, value in values.items():
-            if key != "description" and not 0 <= value <= 1:
+        aliases: dict[str, str] = {}
+        for t in out:
+            if t.alias is None:
+                continue
+            if t.alias in aliases or t.alias in state_ids:
+                body = self.section("transitions")[t.name]
                 self.diagnostics.append(
-                    error(
-                        "TP009",
-                        f"{key} is a probability; it must be between 0 and 1",
-                        body.value_loc(key),
-                    )
+                    error("TP017", f"alias '{t.alias}' is used twice", body.value_loc("alias"))
                 )
-        return m.ChurnHazard(**values)
+            aliases[t.alias] = t.name
+        return tuple(sorted(out, key=lambda t: (state_ids[t.to_state], state_ids[t.from_state])))
 
     def sequence_rules(self, events: dict[str, m.Event]) -> dict[str, m.SequenceRule]:
         out = {}

@@ -71,7 +71,7 @@ class _Checker:
                 _keep(out, value, name, cleaned)
         return out
 
-    def _record(self, value: YMap, spec: Record, loc: Location, what: str) -> YMap:
+    def _record(self, value: YMap, spec: Record, loc: Location, what: str) -> Any:
         out = _empty_like(value)
         for key, item in value.items():
             if key not in spec.fields:

@@ -93,6 +93,10 @@ STATE_RULE = _record(
     description=STR,
 )
 
+PURCHASE_CLASS = _record(("event",), event=STR, property=STR, values=ListOf(ANY_SCALAR))
+
+REVENUE_SOURCE = _record(("event", "value"), event=STR, value=STR, currency=STR)
+
 META_MAPPING = _record(
     ("event", "meta_event"),
     event=STR,
@@ -123,7 +127,19 @@ SECTIONS: dict[str, Section] = {
         False,
     ),
     "conventions": Section(_record(event_name=STR, property_name=STR, sdk_properties=NAMES), False),
-    "layers": Section(NamedMap(_record(described=True, description=STR)), True),
+    "codegen": Section(
+        _record(
+            python_package=STR,
+            python_distribution=STR,
+            npm_package=STR,
+            default_environment=STR,
+        ),
+        False,
+    ),
+    # An optional behaviour profile for `trackplan synth`: a Python package inside the plan
+    # directory that tells a richer story than the generic engine (jobs, credits, billing, ...).
+    "synth": Section(_record(("profile",), profile=STR), False),
+    "layers": Section(NamedMap(_record(described=True, description=STR, runtime=STR)), True),
     "categories": Section(
         NamedMap(_record(("title",), described=True, title=STR, description=STR)), True
     ),
@@ -139,6 +155,7 @@ SECTIONS: dict[str, Section] = {
                 required=BOOL,
                 description=STR,
                 posthog_name=STR,
+                role=STR,
             )
         ),
         True,
@@ -167,17 +184,75 @@ SECTIONS: dict[str, Section] = {
         NamedMap(_record(("name",), name=STR, event=STR, rule=STATE_RULE, description=STR)),
         True,
     ),
-    "transitions": Section(NamedMap(_record(("rate",), rate=NUM, description=STR)), True),
-    "churn_hazard": Section(
+    "transitions": Section(
+        NamedMap(_record(described=False, rate=NUM, alias=STR, description=STR)), True
+    ),
+    "forecast": Section(
         _record(
-            ("base", "extra_if_failed_job", "extra_if_slow_job"),
+            ("outcomes",),
+            described=True,
             description=STR,
+            objective=STR,
+            entry=_record(("rate",), title=STR, rate=NUM, description=STR),
+            outcomes=NamedMap(_record(("state",), title=STR, state=STR, description=STR)),
+        ),
+        False,
+    ),
+    "churn": Section(
+        _record(
+            ("activity_events", "inactivity_days"),
+            described=True,
+            description=STR,
+            activity_events=NAMES,
+            inactivity_days=INT,
+            windows=ListOf(INT),
+            cancel_events=NAMES,
+            subscriptions=_record(
+                ("started", "canceled", "key"), started=STR, canceled=STR, key=STR
+            ),
+            one_off_purchases=ListOf(PURCHASE_CLASS),
+            subscription_purchases=ListOf(PURCHASE_CLASS),
+        ),
+        False,
+    ),
+    "revenue": Section(
+        _record(
+            ("events",),
+            described=True,
+            description=STR,
+            events=ListOf(REVENUE_SOURCE),
+            refunds=ListOf(REVENUE_SOURCE),
+        ),
+        False,
+    ),
+    "hazard": Section(
+        _record(
+            ("state", "at_risk", "base"),
+            described=True,
+            description=STR,
+            state=STR,
+            at_risk=STR,
+            anchor=STR,
+            window_days=INT,
             base=NUM,
-            extra_if_failed_job=NUM,
-            extra_if_slow_job=NUM,
-            slow_job_share=NUM,
             max=NUM,
-            click_through_rate=NUM,
+            covariates=NamedMap(
+                _record(
+                    ("event", "extra"),
+                    described=True,
+                    description=STR,
+                    event=STR,
+                    where=_record(
+                        ("property",),
+                        property=STR,
+                        above=NUM,
+                        below=NUM,
+                        equals=ANY_SCALAR,
+                    ),
+                    extra=NUM,
+                    share=NUM,
+                )
+            ),
         ),
         False,
     ),
