@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -19,7 +21,10 @@ class InputError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-def plan_option(func):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def plan_option(func: F) -> F:
     return click.option(
         "--plan",
         "plan_dir",

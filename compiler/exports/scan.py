@@ -12,6 +12,7 @@ reads).
 from __future__ import annotations
 
 import gzip
+import io
 import mmap
 import os
 import stat
@@ -21,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from queue import Queue
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -111,7 +112,7 @@ def _scan_chunk(tables: Any, buffer: Any, start: int, end: int, chunk: int) -> t
     return len(status), clean, event[clean], ts[clean], len(kept), unclear, texts
 
 
-def _chunks(handle: IO[bytes], free: Queue[bytearray]) -> Iterator[tuple[bytearray, int]]:
+def _chunks(handle: _Readable, free: Queue[bytearray]) -> Iterator[tuple[bytearray, int]]:
     """(buffer, size) holding whole lines, read into buffers taken from `free`; a buffer grows
     when one line does not fit in it."""
     carry = b""
@@ -168,11 +169,15 @@ def _windows(path: str, size: int) -> Iterator[tuple[mmap.mmap, int, int]]:
         os.close(fd)
 
 
-def open_lines(path: str, compression: str | None) -> IO[bytes]:
+class _Readable(Protocol):
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def open_lines(path: str, compression: str | None) -> gzip.GzipFile | io.FileIO:
     """The file's bytes, a gzip stream (one member or many) decompressed as it is read."""
     if compression == "gzip":
-        return gzip.open(path, "rb")
-    return open(path, "rb", buffering=0)
+        return gzip.GzipFile(path, "rb")
+    return io.FileIO(path, "rb")
 
 
 def scan_file(
@@ -232,7 +237,8 @@ def scan_file(
             size = CHUNK if compression else min(CHUNK, os.path.getsize(path) + 1)
             for _ in range(WORKERS + 2):
                 free.put(bytearray(size))
-            handle = stack.enter_context(open_lines(path, compression))
+            handle = open_lines(path, compression)
+            stack.callback(handle.close)
             pieces = ((buffer, 0, cut) for buffer, cut in _chunks(handle, free))
         try:
             for chunk, (buffer, start, end) in enumerate(pieces):
