@@ -13,6 +13,7 @@ from enum import StrEnum
 class Level(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # context for the diagnostics around it (never counted, never fails a run)
 
 
 @dataclass(frozen=True, order=True)
@@ -42,6 +43,10 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.level is Level.ERROR
+
+    @property
+    def is_warning(self) -> bool:
+        return self.level is Level.WARNING
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
@@ -79,6 +84,10 @@ def error(code: str, message: str, location: Location | None = None) -> Diagnost
 
 def warning(code: str, message: str, location: Location | None = None) -> Diagnostic:
     return Diagnostic(Level.WARNING, code, message, location)
+
+
+def note(code: str, message: str, location: Location | None = None) -> Diagnostic:
+    return Diagnostic(Level.NOTE, code, message, location)
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
