@@ -96,6 +96,7 @@ def test_purchase_completed_shows_its_meta_mapping_and_properties(plan, site_dir
         "properties.html",
         "glossary.html",
         "meta.html",
+        "funnel.html",
     ],
 )
 def test_phone_width_has_no_horizontal_scroll(site_dir, page, relative):
@@ -125,6 +126,7 @@ def test_funnel_switches_layout_with_the_width(site_dir, page):
         "properties.html",
         "meta.html",
         "glossary.html",
+        "funnel.html",
     ],
 )
 @pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])

@@ -54,9 +54,9 @@ def test_every_event_and_property_has_a_page(plan, site):
         assert PurePosixPath(f"events/{name}.html") in site
     for name in plan.properties:
         assert PurePosixPath(f"properties/{name}.html") in site
-    for page in ("index.html", "properties.html", "meta.html", "glossary.html"):
+    for page in ("index.html", "properties.html", "meta.html", "glossary.html", "funnel.html"):
         assert PurePosixPath(page) in site
-    assert len(site) == len(plan.events) + len(plan.properties) + 4 + 4  # pages + 4 assets
+    assert len(site) == len(plan.events) + len(plan.properties) + 5 + 4  # pages + 4 assets
 
 
 def test_target_prefixes_its_folder_and_output_is_deterministic(plan):
@@ -116,7 +116,7 @@ def test_canonical_and_posthog_examples_are_valid(plan, minimal_plan):
             )
             validator.validate(examples.canonical_example(each, event))
             posthog = examples.posthog_example(each, event)
-            assert set(posthog) - {"properties"} <= set(examples.POSTHOG_COLUMNS)
+            assert set(posthog) - {"properties"} <= set(examples.POSTHOG_COLUMNS.values())
             validator.validate(_back_to_canonical(each, posthog))
 
 
@@ -140,7 +140,7 @@ def test_example_values_follow_constraints(plan):
 
 def test_snippets_use_generated_names_and_parse(plan):
     event = plan.events["purchase_completed"]
-    python, typescript = snippets.snippets(event)
+    python, typescript = snippets.snippets(plan, event)
     assert f"tracker.{python_identifier(event.name)}(" in python.code
     assert "ServerTracker(client=posthog_client" in python.code
     ast.parse(python.code)
@@ -150,11 +150,12 @@ def test_snippets_use_generated_names_and_parse(plan):
     assert '  distinct_id: "' in typescript.code
     for ep in event.required:
         assert f"    {ep.name}=" in python.code and f"  {ep.name}: " in typescript.code
-    web_only = next(e for e in plan.events.values() if e.layers == ("web",))
-    assert [s.language for s in snippets.snippets(web_only)] == ["typescript"]
-    assert "createTracker(posthog)" in snippets.snippets(web_only)[0].code
+    browser = set(plan.browser_layers())
+    web_only = next(e for e in plan.events.values() if set(e.layers) <= browser)
+    assert [s.language for s in snippets.snippets(plan, web_only)] == ["typescript"]
+    assert "createTracker(posthog)" in snippets.snippets(plan, web_only)[0].code
     worker = plan.events["processing_completed"]
-    assert "WorkerTracker" in snippets.snippets(worker)[0].code
+    assert "WorkerTracker" in snippets.snippets(plan, worker)[0].code
 
 
 def test_search_index_lists_every_event_and_property(plan):

@@ -28,11 +28,14 @@ from compiler.cli.rates import load_plan_or_fail, open_exports, parse_window
     help="Conversion window for the rates (default: the whole range).",
 )
 @click.option(
+    "--cohort",
     "--impressions",
+    "cohort",
     type=click.IntRange(min=1),
     default=1_000_000,
     show_default=True,
-    help="Impressions to forecast.",
+    help="Cohort to forecast: impressions when the plan's forecast has an entry rate, else "
+    "people entering the first step.",
 )
 @click.option(
     "--runs", type=click.IntRange(min=1), default=2_000, show_default=True, help="Monte Carlo runs."
@@ -43,11 +46,12 @@ def report(
     plan_dir: Path,
     output: Path,
     window: str | None,
-    impressions: int,
+    cohort: int,
     runs: int,
     seed: int,
 ) -> None:
-    """Audit, rates, fitted rates and a forecast from EXPORT(s), as one self-contained HTML page."""
+    """Audit, rates, revenue, churn, fitted rates, a forecast and the levers ranked, from
+    EXPORT(s), as one self-contained HTML page; sections the plan cannot support say why."""
     try:
         from compiler.report import render
     except ImportError as exc:  # matplotlib is an extra
@@ -65,7 +69,7 @@ def report(
             con,
             export_report,
             plan,
-            impressions=impressions,
+            impressions=cohort,
             runs=runs,
             seed=seed,
             window_days=window_days,

@@ -10,15 +10,22 @@ import re
 from typing import Any
 
 from compiler.plan.model import Event, Plan, Property
+from compiler.targets.jsonschema import event_name_field
 
-# The fields PostHog stores as columns; every other envelope field travels inside `properties`.
-POSTHOG_COLUMNS = ("uuid", "event", "distinct_id", "timestamp")
+# The columns PostHog stores by envelope role (its own names, whatever the plan calls the
+# field); every other envelope field travels inside `properties`.
+POSTHOG_COLUMNS = {
+    "event_id": "uuid",
+    "event_name": "event",
+    "distinct_id": "distinct_id",
+    "timestamp": "timestamp",
+}
 EXAMPLE_USER = "usr_12345"
 _FORMATS = {
     "date-time": "2026-01-12T05:12:34.123Z",
     "date": "2026-01-12",
     "email": "jane@example.com",
-    "uri": "https://blanklogo.app/",
+    "uri": "https://www.example.com/",
     "uuid": "0194a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
 }
 # Readable strings tried against a pattern before falling back to one built from it.
@@ -80,21 +87,27 @@ def example_value(prop: Property) -> Any:
 
 
 def _envelope_value(plan: Plan, event: Event, name: str, prop: Property) -> Any:
-    if name == "event":
+    field = plan.envelope_field(name)
+    role = field.role if field is not None else None
+    if role == "event_name":
         return event.name
-    if name == "source":
+    if role == "source":
         return event.layers[0]
-    if name in ("distinct_id", "user_id"):
-        return EXAMPLE_USER if name == "user_id" or event.envelope_required else "anon_9b2f4c"
+    if role in ("distinct_id", "user_id"):
+        anonymous = (plan.identity.anonymous_prefix if plan.identity else "anon_") + "9b2f4c"
+        return EXAMPLE_USER if role == "user_id" or event.envelope_required else anonymous
     return example_value(prop)
 
 
 def _shown_envelope(plan: Plan, event: Event) -> list[str]:
-    """Envelope fields in an example: the required ones, plus uuid and session_id when defined."""
+    """Envelope fields in an example: the required ones, plus the event and session ids when
+    the plan has them."""
     return [
         f.name
         for f in plan.envelope
-        if f.required or f.name in event.envelope_required or f.name in ("uuid", "session_id")
+        if f.required
+        or f.name in event.envelope_required
+        or f.role in ("event_id", "session_id")
     ]
 
 
@@ -107,7 +120,7 @@ def canonical_example(plan: Plan, event: Event) -> dict[str, Any]:
         assert field is not None
         value = _envelope_value(plan, event, name, field.property)
         (top if field.placement == "top" else inner)[name] = value
-    top.setdefault("event", event.name)
+    top.setdefault(event_name_field(plan), event.name)
     for ep in event.required:
         inner[ep.name] = example_value(ep.property)
     top["properties"] = inner
@@ -117,10 +130,15 @@ def canonical_example(plan: Plan, event: Event) -> dict[str, Any]:
 def posthog_example(plan: Plan, event: Event) -> dict[str, Any]:
     """The same event as PostHog stores it: columns on top, every other field in `properties`."""
     canonical = canonical_example(plan, event)
-    top = {k: v for k, v in canonical.items() if k in POSTHOG_COLUMNS}
+    columns = {f.name: POSTHOG_COLUMNS[f.role] for f in plan.envelope if f.role in POSTHOG_COLUMNS}
+    columns.setdefault(event_name_field(plan), "event")  # canonical_example names the event
+    top: dict[str, Any] = {}
     moved: dict[str, Any] = {}
     for key, value in canonical.items():
-        if key in POSTHOG_COLUMNS or key == "properties":
+        if key == "properties":
+            continue
+        if key in columns:
+            top[columns[key]] = value
             continue
         field = plan.envelope_field(key)
         moved[field.posthog_name if field and field.posthog_name else key] = value

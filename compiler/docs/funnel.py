@@ -1,4 +1,4 @@
-"""The S0-S11 state machine as a diagram: node boxes and routed edges, laid out in Python.
+"""The plan's state machine as a diagram: node boxes and routed edges, laid out in Python.
 
 The layout is a grid read row by row, `columns` wide (4 for laptops, 2 for phones). An edge
 between neighbours in a row is a straight arrow; from a row's end to the next row's start it
@@ -60,9 +60,9 @@ def _detail(state: FunnelState) -> str:
     rule = state.rule
     if rule is None:
         return ""
+    # The arrow into the box shows which state the rule follows; the box says the rule.
     if rule.kind == "active_within":
-        after = f" after {rule.after}" if rule.after else ""
-        return f"active ≤{rule.days}d{after}"
+        return f"active within {rule.days}d"
     return f"inactive for {rule.days}d"
 
 
@@ -75,7 +75,7 @@ def _node(plan: Plan, state: FunnelState, slot: int, columns: int, root: str) ->
         name=state.name,
         detail=_detail(state),
         href=(
-            f"{root}events/{state.event}.html" if event else f"{root}glossary.html#state-{state.id}"
+            f"{root}events/{state.event}.html" if event else f"{root}funnel.html#state-{state.id}"
         ),
         x=MARGIN + (slot % columns) * (NODE_W + GAP_X),
         y=MARGIN + (slot // columns) * (NODE_H + GAP_Y),
@@ -106,8 +106,21 @@ def _edge(a: Node, b: Node, columns: int, label: str, dashed: bool, grid_right: 
     return Edge(path, "", right, (ay + by) // 2, dashed)
 
 
-def _percent(rate: float) -> str:
-    return f"{rate * 100:.0f}%"
+def _percent(rate: float | None) -> str:
+    """The default rate on an arrow; a transition without one is learned by `fit`."""
+    return f"{rate * 100:.0f}%" if rate is not None else "fit"
+
+
+def _rule_source(plan: Plan, state: FunnelState) -> FunnelState | None:
+    """The state a rule state nothing transitions into hangs off: the hazard's people at risk,
+    the rule's `after`, else the first chain state marked by one of the rule's events."""
+    if state.rule is None:
+        return None
+    if plan.hazard is not None and plan.hazard.state == state.id:
+        return plan.state(plan.hazard.at_risk)
+    if state.rule.after:
+        return plan.state(state.rule.after)
+    return next((s for s in plan.chain if s.event in state.rule.events), None)
 
 
 def diagram(plan: Plan, columns: int, root: str = "") -> Diagram:
@@ -132,24 +145,15 @@ def diagram(plan: Plan, columns: int, root: str = "") -> Diagram:
             )
             incoming.add(t.to_state)
     for state in plan.states:
-        # A rule state nothing transitions into (Churned) hangs off the state of its rule's event.
-        if state.rule is None or state.id in incoming:
+        # A rule state nothing transitions into (a churn state) hangs off the state it follows.
+        source = _rule_source(plan, state)
+        if state.rule is None or state.id in incoming or source is None:
             continue
-        source = next((s for s in plan.states if s.event in state.rule.events), None)
-        if source is not None:
-            edges.append(
-                _edge(
-                    by_id[source.id],
-                    by_id[state.id],
-                    columns,
-                    _detail(state).split(" for ")[0],
-                    True,
-                    grid_right,
-                )
-            )
+        label = "inactive" if state.rule.kind == "inactive_for" else "active"
+        edges.append(_edge(by_id[source.id], by_id[state.id], columns, label, True, grid_right))
     rows = (len(nodes) + columns - 1) // columns
-    milestones = ", ".join(f"{n.state_id} {n.milestone}" for n in nodes if n.milestone)
-    chain = " → ".join(f"{s.id} {s.name}" for s in plan.states)
+    milestones = ", ".join(f"{n.name}: {n.milestone}" for n in nodes if n.milestone)
+    chain = " → ".join(s.name for s in plan.states)
     return Diagram(
         key=f"c{columns}",
         columns=columns,

@@ -75,23 +75,12 @@ class MetaRow:
 
 
 @dataclass(frozen=True)
-class StateRow:
-    id: str
-    name: str
-    reached_by: str
-    event: Link | None
-    transition: str  # "98% from S0", "" for the first state
-
-
-@dataclass(frozen=True)
 class GlossaryPage:
     stages: tuple[Term, ...]
     milestones: tuple[Term, ...]
-    states: tuple[StateRow, ...]
     categories: tuple[Term, ...]
     layers: tuple[Term, ...]
     deprecated_events: tuple[Term, ...]
-    churn: tuple[tuple[str, str], ...]
     identity: tuple[tuple[str, str], ...]
 
 
@@ -130,7 +119,7 @@ def stage_terms(plan: Plan, root: str) -> tuple[Term, ...]:
 
 
 def milestone_terms(plan: Plan, root: str) -> tuple[Term, ...]:
-    states = {s.event: s.id for s in plan.states if s.event}
+    states = {s.event: s.name for s in plan.chain}
     return tuple(
         Term(
             f"milestone-{m.name}",
@@ -196,28 +185,24 @@ def meta_rows(plan: Plan) -> tuple[MetaRow, ...]:
     return tuple(MetaRow(m, Link(m.event, event_href("", m.event))) for m in plan.meta.mappings)
 
 
-def _state_row(plan: Plan, index: int) -> StateRow:
-    state = plan.states[index]
-    into = [t for t in plan.transitions if t.to_state == state.id]
-    transition = ", ".join(f"{t.rate * 100:.0f}% from {t.from_state}" for t in into)
-    reached_by = state.rule.description if state.rule else f"first {state.event}"
-    event = Link(state.event, event_href("", state.event)) if state.event else None
-    return StateRow(state.id, state.name, reached_by, event, transition)
-
-
 def glossary_page(plan: Plan) -> GlossaryPage:
-    churn = plan.churn_hazard
     identity = plan.identity
     return GlossaryPage(
         stages=stage_terms(plan, ""),
         milestones=milestone_terms(plan, ""),
-        states=tuple(_state_row(plan, i) for i in range(len(plan.states))),
         categories=tuple(
             Term(f"category-{c.name}", c.title, c.name, c.description, "", ())
             for c in plan.categories.values()
         ),
         layers=tuple(
-            Term(f"layer-{layer.name}", layer.name, layer.name, layer.description, "", ())
+            Term(
+                f"layer-{layer.name}",
+                layer.name,
+                layer.name,
+                f"{layer.description} Sends through the {layer.runtime} tracker.".strip(),
+                "",
+                (),
+            )
             for layer in plan.layers.values()
         ),
         deprecated_events=tuple(
@@ -231,18 +216,6 @@ def glossary_page(plan: Plan) -> GlossaryPage:
                 "Replaced by",
             )
             for d in plan.deprecated_events.values()
-        ),
-        churn=(
-            (
-                ("Base 30-day churn", f"{churn.base:.0%}"),
-                ("Extra after a failed job", f"+{churn.extra_if_failed_job:.0%}"),
-                ("Extra after a slow job", f"+{churn.extra_if_slow_job:.0%}"),
-                ("Share of slow jobs", f"{churn.slow_job_share:.0%}"),
-                ("Clipped at", f"{churn.max:.0%}"),
-                ("Ad click-through rate", f"{churn.click_through_rate:.0%}"),
-            )
-            if churn
-            else ()
         ),
         identity=(
             (

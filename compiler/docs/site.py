@@ -13,6 +13,8 @@ from typing import Any
 import jinja2
 
 from compiler.docs import overview, views
+from compiler.docs.funnel import diagram
+from compiler.docs.funnel_page import funnel_page
 from compiler.docs.health import Health
 from compiler.docs.search_index import search_script
 from compiler.plan.model import Plan
@@ -50,6 +52,13 @@ def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath,
         "properties.html": _page(env, "properties", top, entries=overview.property_index(plan)),
         "meta.html": _page(env, "meta", top, rows=overview.meta_rows(plan)),
         "glossary.html": _page(env, "glossary", top, page=overview.glossary_page(plan)),
+        "funnel.html": _page(
+            env,
+            "funnel",
+            top,
+            page=funnel_page(plan),
+            diagrams=(diagram(plan, 4), diagram(plan, 2)) if plan.states else (),
+        ),
         "assets/search-index.js": search_script(plan),
     }
     for name in ASSETS:

@@ -1,10 +1,10 @@
 """Copy-ready calls of the generated Python and TypeScript trackers for one event.
 
-The names here follow the codegen target (issue 3): Python `blanklogo_analytics` with one
-tracker class per layer (`ServerTracker`, `WorkerTracker`) and keyword-only methods named like
-the event; TypeScript `@blanklogo/analytics` with `createTracker(posthog)` (browser) or
-`createServerTracker(client, { source })` (posthog-node) and camelCase methods taking one object
-keyed by wire names. Adjust them here only.
+The names here follow the codegen targets: the Python package the plan's `codegen` section names,
+with one tracker class per layer (`<Layer>Tracker`) and keyword-only methods named like the
+event; the npm package it names, with `createTracker(posthog)` for a layer whose runtime is the
+browser (posthog-js) or `createServerTracker(client, { source })` (posthog-node) and camelCase
+methods taking one object keyed by wire names. Adjust them here only.
 """
 
 from __future__ import annotations
@@ -15,11 +15,7 @@ from typing import Any
 
 from compiler.docs.examples import EXAMPLE_USER, example_value
 from compiler.naming import camel_case, pascal_case, python_identifier, ts_property_key
-from compiler.plan.model import Event
-
-PYTHON_PACKAGE = "blanklogo_analytics"
-TYPESCRIPT_PACKAGE = "@blanklogo/analytics"
-PYTHON_LAYERS = ("server", "worker")  # posthog-python runs there; the browser uses TypeScript
+from compiler.plan.model import Event, Plan
 
 
 @dataclass(frozen=True)
@@ -37,44 +33,60 @@ def _python_literal(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _arguments(event: Event) -> list[tuple[str, Any]]:
+def _arguments(plan: Plan, event: Event) -> list[tuple[str, Any]]:
     args: list[tuple[str, Any]] = []
-    if "user_id" in event.envelope_required:
-        args.append(("user_id", EXAMPLE_USER))
+    user = plan.role("user_id")
+    if user is not None and user.name in event.envelope_required:
+        args.append((user.name, EXAMPLE_USER))
     args.extend((ep.name, example_value(ep.property)) for ep in event.required)
     return args
 
 
-def python_snippet(event: Event) -> Snippet | None:
-    """The Python call, or None for an event only the browser may send."""
-    layer = next((layer for layer in event.layers if layer in PYTHON_LAYERS), None)
+def _distinct_id(plan: Plan) -> str:
+    field = plan.role("distinct_id")
+    return field.name if field is not None else "distinct_id"
+
+
+def python_snippet(plan: Plan, event: Event) -> Snippet | None:
+    """The Python call, or None for an event only a browser layer may send."""
+    servers = [n for n, layer in plan.layers.items() if layer.runtime != "browser"]
+    layer = next((layer for layer in event.layers if layer in servers), None)
     if layer is None:
         return None
     tracker = pascal_case(layer) + "Tracker"
+    default = plan.codegen.default_environment
+    options = "" if default is None else f", environment={json.dumps(default)}"
     lines = [
-        f"from {PYTHON_PACKAGE} import {tracker}",
+        f"from {plan.codegen.python_package} import {tracker}",
         "",
-        f'tracker = {tracker}(client=posthog_client, environment="prod")',
+        f"tracker = {tracker}(client=posthog_client{options})",
         f"tracker.{python_identifier(event.name)}(",
-        f'    distinct_id="{EXAMPLE_USER}",',
+        f'    {python_identifier(_distinct_id(plan))}="{EXAMPLE_USER}",',
     ]
-    lines += [f"    {python_identifier(n)}={_python_literal(v)}," for n, v in _arguments(event)]
+    lines += [
+        f"    {python_identifier(n)}={_python_literal(v)},"
+        for n, v in _arguments(plan, event)
+    ]
     lines.append(")")
     return Snippet("python", f"Python ({layer})", "\n".join(lines))
 
 
-def typescript_snippet(event: Event) -> Snippet:
+def typescript_snippet(plan: Plan, event: Event) -> Snippet:
     """posthog-js in the browser when the event may come from there, else posthog-node."""
-    args = _arguments(event)
-    if "web" in event.layers:
-        factory, setup, title = "createTracker", "createTracker(posthog)", "TypeScript (browser)"
+    args = _arguments(plan, event)
+    browsers = plan.browser_layers()
+    browser = next((layer for layer in event.layers if layer in browsers), None)
+    if browser is not None:
+        factory, title = "createTracker", "TypeScript (browser)"
+        several = len(browsers) > 1
+        setup = f'createTracker(posthog, {{ source: "{browser}" }})' if several else "createTracker(posthog)"
     else:
         layer = event.layers[0]
         factory, title = "createServerTracker", f"TypeScript ({layer}, posthog-node)"
         setup = f'createServerTracker(posthogNode, {{ source: "{layer}" }})'
-        args.insert(0, ("distinct_id", EXAMPLE_USER))
+        args.insert(0, (_distinct_id(plan), EXAMPLE_USER))
     lines = [
-        f'import {{ {factory} }} from "{TYPESCRIPT_PACKAGE}";',
+        f'import {{ {factory} }} from "{plan.codegen.npm_package}";',
         "",
         f"const tracker = {setup};",
     ]
@@ -87,6 +99,6 @@ def typescript_snippet(event: Event) -> Snippet:
     return Snippet("typescript", title, "\n".join(lines))
 
 
-def snippets(event: Event) -> list[Snippet]:
-    python = python_snippet(event)
-    return [*([python] if python else []), typescript_snippet(event)]
+def snippets(plan: Plan, event: Event) -> list[Snippet]:
+    python = python_snippet(plan, event)
+    return [*([python] if python else []), typescript_snippet(plan, event)]

@@ -46,7 +46,7 @@ class EventPage:
     category: Link
     stages: tuple[str, ...]
     layers: tuple[str, ...]
-    state: str  # "S7 JobCompleted" or ""
+    state: str  # the name of the funnel state the event marks, or ""
     milestone: str
     old_names: tuple[str, ...]
     properties: tuple[PropertyRow, ...]
@@ -75,7 +75,7 @@ class PropertyPage:
     aliases: tuple[Link, ...]  # deprecated names that mean this property
     envelope: str  # "top-level field (PostHog: $session_id)", "" when not an envelope field
     used_by: tuple[tuple[Link, bool], ...]  # event, required
-    meta_uses: tuple[str, ...]  # "value of Purchase (purchase_completed)"
+    meta_uses: tuple[str, ...]  # "value of Purchase (<event>)"
 
 
 def pretty_json(document: Any) -> str:
@@ -171,7 +171,7 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
         if event.get(f.name) is None
     )
     state = next((s for s in plan.states if s.event == event.name), None)
-    calls = snippets(event)
+    calls = snippets(plan, event)
     category = plan.categories[event.category]
     return EventPage(
         name=event.name,
@@ -179,7 +179,7 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
         category=Link(category.title, f"{root}index.html#category-{category.name}"),
         stages=tuple(plan.stages[s].title if s in plan.stages else s for s in event.stages),
         layers=event.layers,
-        state=f"{state.id} {state.name}" if state else "",
+        state=state.name if state else "",
         milestone=", ".join(m.title for m in plan.milestones.values() if m.event == event.name),
         old_names=tuple(
             d.name for d in plan.deprecated_events.values() if d.replaced_by == event.name
