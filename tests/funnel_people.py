@@ -2,8 +2,9 @@
 benchmark (the full `trackplan synth` lives elsewhere; this one only needs the funnel's events).
 
 People walk S0 -> S9 with known rates, log in via `$identify` (or `$create_alias` for some),
-run jobs that sometimes fail or are slow, buy packs or subscriptions, return, cancel. Noise the
-queries must handle: repeated events, a CTA click before landing, purchases without a download.
+run jobs that sometimes fail or are slow, buy packs or subscriptions (priced in USD or EUR, a
+few refunded, a few without a price), return, cancel. Noise the queries must handle: repeated
+events, a CTA click before landing, purchases without a download.
 """
 
 from __future__ import annotations
@@ -95,10 +96,20 @@ def _jobs(p: _Person, rng: random.Random) -> None:
         )
 
 
+def _money(rng: random.Random) -> dict[str, Any]:
+    """A price in USD (most) or EUR; now and then an event without one."""
+    if rng.random() < 0.03:
+        return {}
+    return {"price": rng.choice([9.0, 19.0, 49.5]), "currency": rng.choice(["USD"] * 3 + ["EUR"])}
+
+
 def _purchase(p: _Person, rng: random.Random) -> None:
     monthly = rng.random() < 0.4
     period = "monthly" if monthly else "one-time"
-    p.emit("purchase_completed", 60, billing_period=period)
+    money = _money(rng)
+    p.emit("purchase_completed", 60, billing_period=period, **money)
+    if money and rng.random() < 0.1:
+        p.emit("refund_issued", 600, refund_amount=money["price"], currency=money["currency"])
     if monthly:
         sub = f"sub_{p.user}"
         p.emit("subscription_started", 0.1, subscription_id=sub)
@@ -107,7 +118,7 @@ def _purchase(p: _Person, rng: random.Random) -> None:
             p.emit("subscription_canceled", subscription_id=sub)
     elif rng.random() < 0.2:
         p.t += timedelta(days=rng.uniform(1, 40))
-        p.emit("topup_purchased")
+        p.emit("topup_purchased", price=5.0, currency="USD")
     for _ in range(rng.randint(0, 3)):
         p.t += timedelta(days=rng.expovariate(1 / 15))
         p.emit("return_session" if rng.random() < 0.5 else "processing_completed")

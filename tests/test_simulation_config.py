@@ -22,17 +22,28 @@ def test_target_renders_the_plan_rates(plan, golden) -> None:
     files = simulation.render(plan)
     golden("simulation", files)
     doc = json.loads(files[PurePosixPath("simulation/config.json")])
-    assert doc["format"] == "trackplan-simulation/1"
-    assert [s["id"] for s in doc["states"]] == [f"S{k}" for k in range(12)]
+    assert doc["format"] == "trackplan-simulation/2"
+    assert [s["id"] for s in doc["states"]] == [s.id for s in plan.states]
     assert doc["states"][9]["event"] == "purchase_completed" and doc["states"][10]["event"] is None
+    assert doc["states"][10]["rule"] == {"kind": "active_within", "after": "S9", "days": 30}
     for t in plan.transitions:
-        assert doc["transitions"][t.name] == {
-            "from": t.from_state,
-            "to": t.to_state,
-            "rate": t.rate,
-        }
-    assert doc["churn_hazard"]["extra_if_failed_job"] == plan.churn_hazard.extra_if_failed_job
-    assert doc["click_through_rate"] == 0.02
+        body = {"from": t.from_state, "to": t.to_state, "rate": t.rate, "source": "plan"}
+        assert doc["transitions"][t.name] == body | ({"alias": t.alias} if t.alias else {})
+    failed = doc["hazard"]["covariates"]["failed_job"]
+    assert failed["extra"] == plan.hazard.covariates["failed_job"].extra
+    assert failed["source"] == {"extra": "plan", "share": "plan"}
+    assert doc["entry"]["rate"] == 0.02 and doc["entry"]["assumption"] is True
+    assert [o["name"] for o in doc["outcomes"]] == list(o.name for o in plan.forecast.outcomes)
+    assert doc["objective"] == "purchasers"
+
+
+def test_a_plan_without_a_forecast_gets_one_outcome_per_chain_state(minimal_plan) -> None:
+    doc = json.loads(simulation.render(minimal_plan)[PurePosixPath("simulation/config.json")])
+    assert [(o["name"], o["title"]) for o in doc["outcomes"]] == [
+        ("S0", "Created"),
+        ("S1", "Completed"),
+    ]
+    assert doc["objective"] == "S1" and doc["entry"] is None and doc["hazard"] is None
 
 
 def test_loader_round_trips_the_built_file(plan) -> None:
@@ -58,11 +69,11 @@ def _with(mutate) -> dict:  # type: ignore[no-untyped-def]
 
 BROKEN = {
     "json syntax": (
-        '{"format": "trackplan-simulation/1",\n  "plan": }',
+        '{"format": "trackplan-simulation/2",\n  "plan": }',
         r"config.json:2:\d+: invalid JSON",
     ),
     "not an object": ([1, 2], "top level must be a JSON object"),
-    "missing keys": ({"format": "trackplan-simulation/1"}, "missing key\\(s\\): plan, states"),
+    "missing keys": ({"format": "trackplan-simulation/2"}, "missing key\\(s\\): plan, states"),
     "wrong format": (_with(lambda d: d.update(format="v0")), "format: expected"),
     "rate above 1": (
         _with(lambda d: d["transitions"]["S9|S8"].update(rate=1.2)),
@@ -72,9 +83,21 @@ BROKEN = {
         _with(lambda d: d["transitions"]["S2|S1"].update(rate="0.3")),
         r'transitions.S2\|S1.rate: expected a number, got "0.3"',
     ),
-    "missing transition": (
-        _with(lambda d: d["transitions"].pop("S4|S3")),
-        r"transitions: missing S4\|S3",
+    "unknown state": (
+        _with(lambda d: d["transitions"]["S4|S3"].update({"from": "S99"})),
+        r"transitions.S4\|S3: from/to must be",
+    ),
+    "bad source": (
+        _with(lambda d: d["transitions"]["S4|S3"].update(source="guess")),
+        r"source must be plan, fit or set",
+    ),
+    "objective not an outcome": (
+        _with(lambda d: d.update(objective="revenue")),
+        "objective: 'revenue' is not an outcome",
+    ),
+    "outcome on an unknown state": (
+        _with(lambda d: d["outcomes"].append({"name": "x", "title": "X", "state": "S42"})),
+        "outcomes.x: state 'S42' is not in the config",
     ),
     "rate outside its interval": (
         _with(lambda d: d["transitions"]["S9|S8"].update(ci_low=0.2, ci_high=0.3)),
@@ -85,12 +108,20 @@ BROKEN = {
         "give both alpha and beta",
     ),
     "hazard key missing": (
-        _with(lambda d: d["churn_hazard"].pop("base")),
-        "churn_hazard: missing key\\(s\\): base",
+        _with(lambda d: d["hazard"].pop("base")),
+        "hazard: expected null or an object with state, at_risk",
     ),
-    "states out of order": (
-        _with(lambda d: d["states"].reverse()),
-        "states: expected S0, S1",
+    "hazard at risk is a rule state": (
+        _with(lambda d: d["hazard"].update(at_risk="S10")),
+        "hazard.at_risk: 'S10' is not a chain state",
+    ),
+    "covariate extra out of range": (
+        _with(lambda d: d["hazard"]["covariates"]["slow_job"].update(extra=-2)),
+        r"hazard.covariates.slow_job.extra: -2 is outside \[-1, 1\]",
+    ),
+    "duplicate state ids": (
+        _with(lambda d: d["states"].append(dict(d["states"][0]))),
+        "states: ids must be unique",
     ),
 }
 
@@ -108,12 +139,12 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     def mutate(d: dict) -> None:
         d["transitions"]["S2|S1"]["rate"] = -1
         d["transitions"]["S3|S2"]["rate"] = 2
-        d["click_through_rate"] = "x"
+        d["entry"]["rate"] = "x"
 
     with pytest.raises(ConfigError) as info:
         load_config(_write(tmp_path, _with(mutate)))
     text = str(info.value)
-    assert "S2|S1.rate" in text and "S3|S2.rate" in text and "click_through_rate" in text
+    assert "S2|S1.rate" in text and "S3|S2.rate" in text and "entry.rate" in text
 
 
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
@@ -149,12 +180,6 @@ def test_fitted_fields_are_kept(tmp_path: Path) -> None:
     assert json.loads(config.dumps())["transitions"]["S9|S8"]["ci_high"] == 0.12
 
 
-def test_a_plan_without_a_full_funnel_gets_no_config(minimal_plan) -> None:
-    assert simulation.render(minimal_plan) == {}
-    with pytest.raises(ConfigError, match="no churn_hazard"):
-        config_from_plan(minimal_plan)
-
-
 _json = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3)
@@ -166,7 +191,7 @@ _json = st.recursive(
 @settings(max_examples=150, deadline=None)
 @given(
     key=st.sampled_from(
-        ["format", "plan", "states", "transitions", "churn_hazard", "click_through_rate"]
+        ["format", "plan", "states", "transitions", "outcomes", "objective", "entry", "hazard"]
     ),
     value=_json,
 )
@@ -178,7 +203,7 @@ def test_any_damage_is_a_config_error_or_a_valid_config(key: str, value: object)
     except ConfigError as exc:
         assert str(exc).startswith("fuzz.json: ")
     else:
-        assert 0 <= config.click_through_rate <= 1
+        assert config.entry is None or 0 <= config.entry.rate <= 1
         assert all(0 <= t.rate <= 1 for t in config.transitions.values())
 
 
@@ -187,6 +212,17 @@ def test_any_damage_is_a_config_error_or_a_valid_config(key: str, value: object)
 def test_any_damaged_transition_is_a_config_error_or_valid(name: str, value: object) -> None:
     doc = _shipped()
     doc["transitions"][name] = value
+    try:
+        parse_config(doc, "fuzz.json")
+    except ConfigError as exc:
+        assert name in str(exc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["failed_job", "slow_job"]), value=_json)
+def test_any_damaged_covariate_is_a_config_error_or_valid(name: str, value: object) -> None:
+    doc = _shipped()
+    doc["hazard"]["covariates"][name] = value
     try:
         parse_config(doc, "fuzz.json")
     except ConfigError as exc:

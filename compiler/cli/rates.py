@@ -65,29 +65,106 @@ def _line(name: str, p: Proportion) -> str:
     return f"  {name:<28} {p.numerator:>9} / {p.denominator:<9} {rate:>8}  {ci}"
 
 
-def format_table(result: RatesResult) -> str:
-    window = "whole range" if result.window_days is None else f"{result.window_days} days"
+def _skipped(result: RatesResult, section: str) -> list[str]:
+    return [f"  not measured: {result.skipped[section]}"] if section in result.skipped else []
+
+
+def _state(plan: Plan, state_id: str) -> str:
+    state = plan.state(state_id)
+    return f"{state_id} ({state.name})" if state else state_id
+
+
+def _months(result: RatesResult) -> list[str]:
+    if not result.subscription_monthly and "subscription_monthly" not in result.skipped:
+        return ["  no subscription events in the data"]
+    out = []
+    for month, c in result.subscription_monthly.items():
+        p = c.proportion
+        if c.complete:
+            out.append(_line(month, p))
+        else:
+            out.append(
+                f"  {month:<28} {p.numerator:>9} / {p.denominator:<9} partial: "
+                f"{c.observed_days:.2f} of {c.days} days observed, canceled so far (not a "
+                "monthly rate)"
+            )
+    return out
+
+
+def _hazard(result: RatesResult) -> list[str]:
+    h = result.hazard
+    if h is None:
+        return []
+    if not h.cells:
+        return ["  nobody in the data reached the hazard's at-risk state"]
+    out = [f"  {'covariates that hold':<28} {'at risk':>9}   {'observed':>9} {'churned':>9}"]
+    for c in h.cells:
+        facts = ", ".join(n for n, v in c.facts.items() if v) or "none"
+        rate = f"{c.churned / c.observed:8.2%}" if c.observed else "-"
+        out.append(f"  {facts:<28} {c.persons:>9}   {c.observed:>9} {c.churned:>9} {rate:>8}")
+    return out
+
+
+def _revenue(result: RatesResult) -> list[str]:
+    if not result.revenue and "revenue" not in result.skipped:
+        return ["  no revenue events in the data"]
+    out = []
+    for r in result.revenue:
+        cur = r.currency or "(no currency)"
+        per_payer = "-" if r.per_payer is None else f"{r.per_payer:,.2f}"
+        per_entrant = "-" if r.per_entrant is None else f"{r.per_entrant:,.4f}"
+        out.append(
+            f"  {cur:<6} gross {r.gross:,.2f}  refunds {r.refunds:,.2f}  net {r.net:,.2f}  "
+            f"payers {r.payers}  per payer {per_payer}  per entrant {per_entrant}"
+        )
+        if r.missing_values:
+            out.append(f"         {r.missing_values} event(s) without a numeric value counted as 0")
+    return out
+
+
+def format_table(result: RatesResult, plan: Plan) -> str:
+    window = "whole range" if result.window_days is None else f"{result.window_days} days from t_0"
     out = [
-        f"Transitions (conversion window: {window})",
+        f"Data: first event {result.first_event or '-'}, as of {result.as_of or '-'} "
+        "(every churn and retention window must end by as_of)",
+        "",
+        f"Transitions (conversion window: {window}; rule states per person, from their own "
+        "time in the state they follow)",
         f"  {'':<28} {'persons':>21} {'rate':>8}  95% interval (Jeffreys)",
     ]
+    out += _skipped(result, "transitions")
     out += [_line(t, p) for t, p in result.transitions.items()]
-    out += ["", "Milestones (of persons who clicked an ad, S0)"]
-    out += [_line(m, p) for m, p in result.milestones.items()]
-    out += ["", "P(purchase|click) and its factors"]
-    if result.purchase_per_click:
-        ppc = result.purchase_per_click
-        out.append(_line(f"{ppc.label} {ppc.transition}", ppc.proportion))
+    first = _state(plan, plan.chain[0].id) if plan.chain else "the first state"
+    out += ["", f"Milestones (of persons who reached {first})"]
+    out += _skipped(result, "milestones") + [_line(m, p) for m, p in result.milestones.items()]
+    out += ["", "Objective per entrant and its factors"]
+    out += _skipped(result, "objective")
+    if result.objective:
+        obj = result.objective
+        out.append(_line(f"{obj.label} {obj.transition}", obj.proportion))
         out += [_line(f"  {f.label}", f.proportion) for f in result.factors]
         product = result.factor_product()
         out.append(
             f"  {'product of factors':<28} {'-' if product is None else f'{product:.4%}':>30}"
         )
-    out += ["", "Churn"]
-    out += [_line(f"credit packs, {d} days", p) for d, p in result.credit_pack.items()]
-    out += [_line(f"subscriptions, {m}", p) for m, p in result.subscription_monthly.items()]
-    out += ["", "PRD §13 queries, corrected (last 30 days)"]
-    out += [_line(name, p) for name, p in result.prd.items()]
+    out += [
+        "",
+        "Churn after a first one-off purchase p (per person: no activity in (p, p + X days]; "
+        "only persons with p + X days <= as_of)",
+    ]
+    out += _skipped(result, "one_off")
+    out += [_line(f"{d} days", p) for d, p in result.one_off.items()]
+    out += ["", "Subscription churn by month (canceled in the month / active at its start)"]
+    out += _skipped(result, "subscription_monthly") + _months(result)
+    hz = result.hazard
+    out += [
+        "",
+        "Churn hazard cells"
+        + (f" ({hz.window_days}-day window after each person's anchor)" if hz else ""),
+    ]
+    out += _skipped(result, "hazard") + _hazard(result)
+    out += ["", "Revenue by currency (never summed across currencies)"]
+    out += _skipped(result, "revenue") + _revenue(result)
     return "\n".join(out)
 
 
@@ -104,7 +181,7 @@ def format_table(result: RatesResult) -> str:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def rates(exports: tuple[str, ...], plan_dir: Path, window: str | None, fmt: str) -> None:
-    """Funnel transition rates, milestones, P(purchase|click) and churn from PostHog exports."""
+    """Funnel transition rates, milestones, the objective rate, churn and revenue from exports."""
     window_days = parse_window(window)
     plan = load_plan_or_fail(plan_dir)
     con, report = open_exports(exports, plan)
@@ -113,4 +190,4 @@ def rates(exports: tuple[str, ...], plan_dir: Path, window: str | None, fmt: str
         click.echo(json.dumps({"rows": report.rows_ok, **result.to_json()}, indent=2))
     else:
         click.echo(f"{report.rows_ok} event(s) from {len(report.files)} file(s)\n")
-        click.echo(format_table(result))
+        click.echo(format_table(result, plan))

@@ -13,16 +13,20 @@ from compiler.funnel.dialects import Dialect
 from compiler.plan.model import Plan
 
 DEFINITION = (
-    "A person reaches S_k at time t_k, the earliest time they fire S_k's event at or after "
-    "t_(k-1); t_0 is their first S_0 event. Counted within a conversion window from t_0 "
-    "(default: the whole range). rate = persons reaching S_k / persons reaching S_(k-1). "
+    "A person reaches chain state k at time t_k, the earliest time they fire its event at or "
+    "after t_(k-1); t_0 is their first event of the first chain state. Counted within a "
+    "conversion window from t_0 (default: the whole range). rate = persons reaching state k / "
+    "persons reaching state k-1. Churn and retention windows are per person, from each "
+    "person's own anchor, and count only persons observed for the whole window before as_of "
+    "(the last event in an export; now() in PostHog). "
     "Persons are PostHog's person_id when the export has it; otherwise they are stitched from "
     "$identify ($anon_distinct_id -> distinct_id) and $create_alias (alias -> distinct_id)."
 )
 
 
 class NotApplicable(ValueError):
-    """The plan lacks what a query measures (a state, a milestone, an event); it is not rendered."""
+    """The plan lacks what a query measures (a section, a state); it is not rendered. The
+    message is one line saying why, shown by `rates` in place of the section."""
 
 
 @dataclass(frozen=True)

@@ -1,61 +1,77 @@
-"""Churn (PRD §6): monthly subscription churn and behavioural credit-pack churn at 30/60/90 days.
+"""Churn (PRD §6) as the plan's `churn` section defines it: monthly subscription churn and
+one-off purchase churn, each person measured from their own anchor.
 
 Definitions, also written into each query's header:
-- Subscription churn for month M = subscriptions canceled during M / subscriptions active at
-  the start of M (started before M, not canceled before M). The unit is `subscription_id`, which
-  `subscription_started` and `subscription_canceled` both carry; a cancellation whose start is
-  not in the data is not counted (its subscription was never seen active).
-- Credit-pack churn at X days: among persons whose first credit-pack purchase (a
-  `purchase_completed` with `billing_period` = 'one-time', or a `topup_purchased`) is at least X
-  days before `as_of`, the share whose last activity (the S10 rule's events, or a pack purchase)
-  is at least X days before `as_of`.
+- Subscription churn for month M = subscriptions canceled during M / subscriptions active at the
+  start of M (started before M, not canceled before M). The unit is the subscriptions' key
+  property, which the started and canceled events both carry; a cancellation whose start is not
+  in the data is not counted (its subscription was never seen active). `complete` = 1 when M
+  ends on or before as_of; a month still open at as_of is partial (its count so far is not a
+  monthly rate).
+- One-off churn at X days: p = a person's first one-off purchase. Among persons observed for
+  the whole window (p + X days <= as_of), the share with no activity event and no further
+  one-off purchase in (p, p + X days].
 """
 
 from __future__ import annotations
 
 from compiler.funnel.builder import Context, NotApplicable, Query, union_all
 from compiler.funnel.dialects import quote
-from compiler.funnel.fragments import base
-
-SUBSCRIPTION_STARTED = "subscription_started"
-SUBSCRIPTION_CANCELED = "subscription_canceled"
-PACK_PURCHASE = "purchase_completed"  # with billing_period = PACK_PERIOD
-PACK_PERIOD = "one-time"
-PACK_TOPUP = "topup_purchased"
-CHURN_DAYS = (30, 60, 90)
+from compiler.funnel.fragments import base, in_list, text_column, value_test
+from compiler.plan.model_analytics import Churn, PurchaseClass
 
 
-def _require(ctx: Context, *events: str) -> None:
-    missing = [e for e in events if e not in ctx.plan.events]
-    if missing:
-        raise NotApplicable(f"churn queries need events the plan lacks: {', '.join(missing)}")
+def _churn(ctx: Context) -> Churn:
+    if ctx.plan.churn is None:
+        raise NotApplicable("the plan declares no churn section")
+    return ctx.plan.churn
 
 
-def _activity_events(ctx: Context) -> tuple[str, ...]:
-    """What counts as coming back: the events of the plan's active_within rule (S10)."""
-    for state in ctx.plan.states:
-        if state.rule is not None and state.rule.kind == "active_within":
-            return state.rule.events
-    raise NotApplicable("credit-pack churn needs a state with an active_within rule (S10)")
+def purchase_condition(
+    prefix: str, classes: tuple[PurchaseClass, ...]
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(condition on `<prefix>` ev columns, text props, numeric props): the event is one of the
+    purchase classes (and its property takes one of the class's values)."""
+    parts: list[str] = []
+    texts: list[str] = []
+    numbers: list[str] = []
+    for c in classes:
+        cond = f"{prefix}event = {quote(c.event)}"
+        if c.property is not None and c.values:
+            test, t, n = value_test(prefix, c.property, "equals", c.values)
+            cond, texts, numbers = f"({cond} AND {test})", texts + list(t), numbers + list(n)
+        parts.append(cond)
+    return "(" + " OR ".join(parts) + ")", tuple(texts), tuple(numbers)
 
 
 def subscription_churn_monthly(ctx: Context) -> Query:
-    _require(ctx, SUBSCRIPTION_STARTED, SUBSCRIPTION_CANCELED)
+    subs = _churn(ctx).subscriptions
+    if subs is None:
+        raise NotApplicable("the plan's churn section declares no subscriptions")
     d = ctx.dialect
+    key = text_column(subs.key)
     # One pass, no LEFT JOIN: HogQL may run without join_use_nulls, where a missing
     # cancellation would read as 1970-01-01 instead of NULL.
-    both = f"({quote(SUBSCRIPTION_STARTED)}, {quote(SUBSCRIPTION_CANCELED)})"
-    ctes = base(ctx, ("subscription_id",)) + [
+    ctes = base(ctx, (subs.key,)) + [
         (
             "subscriptions",
             "SELECT\n"
-            "    p_subscription_id AS subscription_id,\n"
-            f"    {d.min_if('ts', f'event = {quote(SUBSCRIPTION_STARTED)}')} AS started_at,\n"
-            f"    {d.min_if('ts', f'event = {quote(SUBSCRIPTION_CANCELED)}')} AS canceled_at\n"
-            f"FROM ev\nWHERE event IN {both} AND p_subscription_id IS NOT NULL\n"
-            "GROUP BY p_subscription_id",
+            f"    {key} AS subscription,\n"
+            f"    {d.min_if('ts', f'event = {quote(subs.started)}')} AS started_at,\n"
+            f"    {d.min_if('ts', f'event = {quote(subs.canceled)}')} AS canceled_at\n"
+            f"FROM ev\nWHERE event IN {in_list((subs.started, subs.canceled))} "
+            f"AND {key} IS NOT NULL\nGROUP BY {key}",
         ),
-        ("months", f"SELECT DISTINCT {d.month_start('ts')} AS month_start\nFROM ev"),
+        (
+            "months",
+            f"SELECT DISTINCT {d.month_start('ts')} AS month_start\nFROM ev",
+        ),
+        (
+            "months_seen",
+            "SELECT\n    m.month_start AS month_start,\n"
+            f"    CASE WHEN m.month_start + {d.months(1)} <= b.as_of THEN 1 ELSE 0 END AS complete\n"
+            "FROM months AS m\nCROSS JOIN bounds AS b",
+        ),
     ]
     active = (
         "s.started_at < m.month_start AND (s.canceled_at IS NULL OR s.canceled_at >= m.month_start)"
@@ -66,59 +82,71 @@ def subscription_churn_monthly(ctx: Context) -> Query:
         f"    {d.month_label('m.month_start')} AS month,\n"
         f"    {d.count_if(f'{active} AND {canceled}')} AS numerator,\n"
         f"    {d.count_if(active)} AS denominator,\n"
-        f"    {d.count_if(f'{active} AND {canceled}')} / {d.nullif(d.count_if(active), '0')} AS rate\n"
-        "FROM months AS m\nCROSS JOIN subscriptions AS s\n"
-        "GROUP BY m.month_start\nORDER BY m.month_start"
+        f"    {d.count_if(f'{active} AND {canceled}')} / {d.nullif(d.count_if(active), '0')} AS rate,\n"
+        "    m.complete AS complete\n"
+        "FROM months_seen AS m\nCROSS JOIN subscriptions AS s\n"
+        "GROUP BY m.month_start, m.complete\nORDER BY m.month_start"
     )
     return Query(
         "subscription_churn_monthly",
-        "monthly subscription churn (PRD §6): subscriptions canceled in the month over "
-        "subscriptions active at its start (started before it, not canceled before it).",
-        ("month", "numerator", "denominator", "rate"),
+        f"monthly subscription churn (PRD §6): subscriptions ({subs.key}) with a {subs.canceled} "
+        f"in the month over those active at its start (a {subs.started} before it, not canceled "
+        "before it); complete = 1 when the month ended on or before as_of, else it is partial.",
+        ("month", "numerator", "denominator", "rate", "complete"),
         tuple(ctes),
         body,
     )
 
 
-def credit_pack_churn(ctx: Context) -> Query:
-    _require(ctx, PACK_PURCHASE, PACK_TOPUP)
-    pack_events = (PACK_PURCHASE, PACK_TOPUP)
-    is_pack = (
-        f"(event = {quote(PACK_PURCHASE)} AND p_billing_period = {quote(PACK_PERIOD)}) "
-        f"OR event = {quote(PACK_TOPUP)}"
-    )
-    activity = ", ".join(quote(e) for e in (*_activity_events(ctx), *pack_events))
+def one_off_churn(ctx: Context) -> Query:
+    churn = _churn(ctx)
+    if not churn.one_off_purchases:
+        raise NotApplicable("the plan's churn section declares no one-off purchases")
     d = ctx.dialect
-    ctes = base(ctx, ("billing_period",)) + [
+    first, texts, numbers = purchase_condition("", churn.one_off_purchases)
+    again, _, _ = purchase_condition("e.", churn.one_off_purchases)
+    active = (
+        f"(e.event IN {in_list(churn.activity_events)} OR {again})"
+        if churn.activity_events
+        else again
+    )
+    windows = sorted(set(churn.windows))
+    counts = ",\n    ".join(
+        d.count_if(f"{active} AND e.ts > k.first_at AND e.ts <= k.first_at + {d.days(x)}")
+        + f" AS hits_{x}"
+        for x in windows
+    )
+    events = churn.activity_events + tuple(c.event for c in churn.one_off_purchases)
+    ctes = base(ctx, texts, numbers) + [
         (
-            "packs",
-            f"SELECT person, min(ts) AS first_pack_at\nFROM ev\nWHERE {is_pack}\nGROUP BY person",
+            "firsts",
+            f"SELECT person, min(ts) AS first_at\nFROM ev\nWHERE {first} AND person IS NOT NULL\n"
+            "GROUP BY person",
         ),
         (
             "activity",
-            "SELECT k.person AS person, k.first_pack_at AS first_pack_at, max(e.ts) AS last_at\n"
-            "FROM packs AS k\nINNER JOIN ev AS e ON e.person = k.person\n"
-            f"WHERE e.event IN ({activity}) AND e.ts >= k.first_pack_at\n"
-            "GROUP BY k.person, k.first_pack_at",
+            f"SELECT\n    k.person AS person,\n    k.first_at AS first_at,\n    {counts}\n"
+            "FROM firsts AS k\nINNER JOIN ev AS e ON e.person = k.person\n"
+            f"WHERE e.event IN {in_list(events)}\nGROUP BY k.person, k.first_at",
         ),
     ]
     selects = []
-    for days in CHURN_DAYS:
-        seen = f"a.first_pack_at <= b.as_of - {d.days(days)}"
-        gone = f"{seen} AND a.last_at <= b.as_of - {d.days(days)}"
+    for x in windows:
+        seen = f"a.first_at + {d.days(x)} <= b.as_of"
         selects.append(
-            f"SELECT {days} AS days, {d.count_if(gone)} AS numerator, {d.count_if(seen)} AS denominator\n"
-            "FROM activity AS a\nCROSS JOIN bounds AS b"
+            f"SELECT {x} AS days, {d.count_if(f'{seen} AND a.hits_{x} = 0')} AS numerator, "
+            f"{d.count_if(seen)} AS denominator\nFROM activity AS a\nCROSS JOIN bounds AS b"
         )
     body = (
         f"SELECT days, numerator, denominator, numerator / {d.nullif('denominator', '0')} AS rate\n"
         f"FROM (\n{union_all(selects)}\n) AS windows\nORDER BY days"
     )
+    what = " or ".join(churn.activity_events) or "activity"
     return Query(
-        "credit_pack_churn",
-        "behavioural credit-pack churn at 30, 60 and 90 days (PRD §6): of persons whose first "
-        "credit pack is at least X days old, those with no return_session, processing_completed "
-        "or pack purchase in the last X days.",
+        "one_off_churn",
+        f"one-off purchase churn at {', '.join(map(str, windows))} days (PRD §6), per person: of "
+        "persons whose first one-off purchase p has p + X days <= as_of, those with no "
+        f"{what} and no further one-off purchase in (p, p + X days].",
         ("days", "numerator", "denominator", "rate"),
         tuple(ctes),
         body,

@@ -33,6 +33,11 @@ class Dialect:
         """A property of `properties` as text (NULL when missing)."""
         raise NotImplementedError
 
+    def prop_text(self, key: str, column: str = "properties") -> str:
+        """Any scalar property as text: strings as is, numbers and booleans as JSON writes them
+        ('12', 'true'); NULL when missing, null or empty."""
+        return self.prop(key, column)
+
     def prop_number(self, key: str, column: str = "properties") -> str:
         """A numeric property as a float (NULL when missing or not a number)."""
         raise NotImplementedError
@@ -103,6 +108,14 @@ class ClickHouse(Dialect):
     def prop(self, key: str, column: str = "properties") -> str:
         return f"nullIf(JSONExtractString({column}, {quote(key)}), '')"
 
+    def prop_text(self, key: str, column: str = "properties") -> str:
+        # JSONExtractString answers '' for a number or a boolean; take those raw, as DuckDB does.
+        k = quote(key)
+        return (
+            f"nullIf(if(JSONType({column}, {k}) = 'String', JSONExtractString({column}, {k}), "
+            f"if(JSONType({column}, {k}) = 'Null', '', JSONExtractRaw({column}, {k}))), '')"
+        )
+
     def prop_number(self, key: str, column: str = "properties") -> str:
         return f"JSONExtract({column}, {quote(key)}, 'Nullable(Float64)')"
 
@@ -129,6 +142,9 @@ class HogQL(ClickHouse):
         if key.replace("_", "").replace("$", "").isalnum():
             return f"{column}.{key}"
         return f"{column}[{quote(key)}]"
+
+    def prop_text(self, key: str, column: str = "properties") -> str:
+        return self.prop(key, column)
 
     def prop_number(self, key: str, column: str = "properties") -> str:
         return f"toFloat({self.prop(key, column)})"

@@ -3,130 +3,91 @@
 Transitions: each state here has one way forward (on to the next state, or stop), so each
 transition is a Beta posterior with the Jeffreys prior Beta(1/2, 1/2): alpha = k + 1/2,
 beta = n - k + 1/2; `rate` is the posterior mean and `ci_low`/`ci_high` the Jeffreys 95% interval
-(Dirichlet would be needed only for a state with several exits; the plan has none). With no data
-(n = 0) the rate stays the plan's default and the interval is the prior's.
+(Dirichlet would be needed only for a state with several exits). Every rate the data supports
+(n > 0) is learned (`source: fit`); without data the plan's default is kept (`source: plan`);
+a transition with neither is left out, and `simulate` names it.
 
-Churn hazard (definitions in compiler/funnel/hazard_queries.py): the PRD §12 model
-P(churn) = min(base + failed * extra_if_failed_job + slow * extra_if_slow_job, max) is fitted by
-least squares over the four (failed, slow) cells, each weighted by its observed persons; `max`
-(not identifiable from data) stays the plan's. The click-through rate needs ad impressions, which
-exports do not hold, so it stays the plan's value.
+Churn hazard (definitions in compiler/funnel/hazard_queries.py): P(churn) = clip(base + sum of
+the extras of the covariates that hold, 0, max) is fitted by weighted least squares over the
+covariate cells (each weighted by its observed persons). A covariate whose extra the data cannot
+identify (every observed person has it, or none does) keeps the plan's extra; an estimate of
+the opposite sign to the plan's extra (noise against the declared direction) is clipped to 0.
+Each covariate's share = persons at risk with it / persons at risk. `max` and the entry rate
+(exports hold no impressions) are always the plan's.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from compiler.funnel.intervals import JEFFREYS, Proportion, beta_quantile
-from compiler.funnel.rates import HazardCell, RatesResult
-from compiler.plan.model import ChurnHazard, Plan
+import duckdb
 
-FORMAT = "trackplan-simulation/1"
+from compiler.funnel.hazard_fit import fit_hazard
+from compiler.funnel.intervals import Proportion
+from compiler.funnel.rates import RatesResult, compute
+from compiler.plan.model import Plan
+from compiler.simulation.config import (
+    SimConfig,
+    SimTransition,
+    config_from_plan,
+    default_outcomes,
+)
 
-
-def _transition(frm: str, to: str, k: int, n: int, default: float) -> dict[str, Any]:
-    prop = Proportion(k, n)
-    if n:
-        rate = prop.alpha / (prop.alpha + prop.beta)
-        low, high = prop.interval()
-    else:  # no data: the plan's default inside the prior's interval
-        rate = default
-        low, high = beta_quantile(0.025, JEFFREYS, JEFFREYS), beta_quantile(
-            0.975, JEFFREYS, JEFFREYS
-        )
-    return {
-        "from": frm,
-        "to": to,
-        "rate": rate,
-        "ci_low": low,
-        "ci_high": high,
-        "alpha": prop.alpha,
-        "beta": prop.beta,
-        "numerator": k,
-        "denominator": n,
-    }
+__all__ = ["fit", "fit_export", "fit_hazard", "fit_transition"]
 
 
-def fit_hazard(cells: list[HazardCell], prior: ChurnHazard) -> dict[str, float]:
-    """base, extra_if_failed_job, extra_if_slow_job, slow_job_share, max from the cells."""
-    observed = [c for c in cells if c.observed]
-    persons = sum(c.persons for c in cells)
-    share = (
-        sum(c.persons for c in cells if c.slow_job) / persons if persons else prior.slow_job_share
+def fit_transition(name: str, prop: Proportion, alias: str | None = None) -> SimTransition:
+    """The Jeffreys posterior of one transition (n > 0)."""
+    to, frm = name.split("|")
+    low, high = prop.interval()
+    return SimTransition(
+        name,
+        frm,
+        to,
+        prop.alpha / (prop.alpha + prop.beta),
+        "fit",
+        alias,
+        low,
+        high,
+        prop.alpha,
+        prop.beta,
+        prop.numerator,
+        prop.denominator,
     )
-    params = [prior.base, prior.extra_if_failed_job, prior.extra_if_slow_job]
-    if observed:
-        params = _least_squares(observed, params)
-    # The PRD model's increments are non-negative; a noisy negative estimate is clipped to 0.
-    base, failed, slow = (min(max(p, 0.0), prior.max) for p in params)
-    return {
-        "base": base,
-        "extra_if_failed_job": failed,
-        "extra_if_slow_job": slow,
-        "slow_job_share": share,
-        "max": prior.max,
-    }
 
 
-def _least_squares(cells: list[HazardCell], fallback: list[float]) -> list[float]:
-    """Weighted least squares of churned/observed on [1, failed, slow]; a column with no
-    persons (no failed or no slow person was observed) keeps its fallback value."""
-    free = [True, any(c.failed_job for c in cells), any(c.slow_job for c in cells)]
-    xs = [[1.0, float(c.failed_job), float(c.slow_job)] for c in cells]
-    idx = [i for i in range(3) if free[i]]
-    # Normal equations A p = b over the free columns, fixed ones moved to the right side.
-    a = [
-        [sum(c.observed * x[i] * x[j] for c, x in zip(cells, xs, strict=True)) for j in idx]
-        for i in idx
-    ]
-    b = []
-    for i in idx:
-        total = 0.0
-        for c, x in zip(cells, xs, strict=True):
-            fixed = sum(fallback[j] * x[j] for j in range(3) if not free[j])
-            total += x[i] * (c.churned - c.observed * fixed)
-        b.append(total)
-    solved = _solve(a, b)
-    if solved is None:
-        return fallback
-    out = list(fallback)
-    for i, value in zip(idx, solved, strict=True):
-        out[i] = value
-    return out
-
-
-def _solve(a: list[list[float]], b: list[float]) -> list[float] | None:
-    """Gaussian elimination with partial pivoting; None when singular."""
-    n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
-    for col in range(n):
-        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
-        if abs(m[pivot][col]) < 1e-12:
-            return None
-        m[col], m[pivot] = m[pivot], m[col]
-        for r in range(n):
-            if r != col:
-                f = m[r][col] / m[col][col]
-                m[r] = [v - f * w for v, w in zip(m[r], m[col], strict=True)]
-    return [m[i][n] / m[i][i] for i in range(n)]
-
-
-def fit(rates: RatesResult, plan: Plan) -> dict[str, Any]:
-    """The simulation config (format trackplan-simulation/1) learned from `rates`."""
-    defaults = {t.name: t for t in plan.transitions}
-    transitions: dict[str, Any] = {}
+def fit(rates: RatesResult, plan: Plan) -> SimConfig:
+    """The simulation config (trackplan-simulation/2) learned from `rates`."""
+    base = config_from_plan(plan)
+    transitions = dict(base.transitions)
+    aliases = {t.name: t.alias for t in plan.transitions}
     for name, prop in rates.transitions.items():
-        to, frm = name.split("|")
-        default = defaults[name].rate if name in defaults else 0.5
-        transitions[name] = _transition(frm, to, prop.numerator, prop.denominator, default)
-    prior = plan.churn_hazard or ChurnHazard(
-        base=0.25, extra_if_failed_job=0.2, extra_if_slow_job=0.1
-    )
-    return {
-        "format": FORMAT,
-        "plan": {"name": plan.name, "version": plan.version},
-        "states": [{"id": s.id, "name": s.name, "event": s.event} for s in plan.states],
-        "transitions": transitions,
-        "churn_hazard": fit_hazard(rates.hazard_cells, prior),
-        "click_through_rate": prior.click_through_rate,
-    }
+        if prop.denominator == 0:
+            continue
+        transitions[name] = fit_transition(name, prop, aliases.get(name))
+    # Order: the chain and rule transitions as measured, then any other the plan gives.
+    ordered = {n: transitions[n] for n in rates.transitions if n in transitions}
+    ordered |= {n: t for n, t in transitions.items() if n not in ordered}
+    outcomes, objective = default_outcomes(plan, base.states, set(ordered))
+    hazard = base.hazard
+    if hazard is not None and rates.hazard is not None:
+        hazard = fit_hazard(rates.hazard, hazard)
+    return replace(base, transitions=ordered, outcomes=outcomes, objective=objective, hazard=hazard)
+
+
+def fit_export(
+    plan: Plan, paths: Sequence[str | Path], window_days: int | None = None
+) -> SimConfig:
+    """Read exports (any format `trackplan audit` reads) and fit: the whole `fit` in one call.
+
+    Raises ValueError naming the files when an export cannot be read."""
+    from compiler.audit.rules import csv_nulls
+    from compiler.exports import open_events
+
+    con = duckdb.connect()
+    report = open_events(con, [str(p) for p in paths], csv_nulls(plan))
+    if report.errors:
+        raise ValueError("cannot read the export(s): " + "; ".join(report.errors))
+    return fit(compute(con, plan, window_days, fit_only=True), plan)

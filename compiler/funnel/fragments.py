@@ -5,21 +5,66 @@
   `distinct_id`); a link is followed up to two hops (an anonymous id identified into a user who
   was later aliased). ClickHouse has no recursive CTE, so longer chains are not followed.
 - `ev`: one row per event with `person`, `event`, `ts` (UTC) and the properties a query needs
-  as `p_<name>` columns. `person` is `person_id` when it is set, else the stitched person.
+  as `p_<name>` (text) and `n_<name>` (number) columns. `person` is `person_id` when it is set,
+  else the stitched person.
 - `bounds`: `as_of`, the moment churn and retention look back from: the last event in an
   export, `now()` in PostHog.
-- `f0` ... `f9`: one row per person who reached S0 with `t0` .. `t9` (NULL: not reached), per
-  DEFINITION. Each step is one pass over the person's events, referenced once, so engines that
+- `f0` ... `fN`: one row per person who reached the first chain state with `t0` .. `tN` (NULL:
+  not reached), per DEFINITION; k is the state's position in the plan's chain. Each step is one pass over the person's events, referenced once, so engines that
   inline CTEs (ClickHouse) stay linear.
 """
 
 from __future__ import annotations
+
+import re
 
 from compiler.funnel.builder import Context, NotApplicable
 from compiler.funnel.dialects import quote
 from compiler.plan.model import FunnelState
 
 CTE = tuple[str, str]
+Scalar = str | int | float | bool
+
+
+def text_column(prop: str) -> str:
+    """The `ev` column holding property `prop` as text."""
+    return "p_" + re.sub(r"[^A-Za-z0-9_]", "_", prop)
+
+
+def number_column(prop: str) -> str:
+    """The `ev` column holding property `prop` as a number."""
+    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", prop)
+
+
+def _numeric(value: Scalar) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _literal(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return quote("true" if value else "false")
+    return quote(str(value))
+
+
+def value_test(
+    prefix: str, prop: str, test: str, values: tuple[Scalar, ...]
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(condition on `<prefix>` ev columns, text properties, numeric properties it reads).
+
+    `test` is above / below (one number) or equals (any of `values`): numbers are compared as
+    numbers, anything else as text (JSON true/false as 'true'/'false')."""
+    if test in ("above", "below"):
+        op = ">" if test == "above" else "<"
+        return f"{prefix}{number_column(prop)} {op} {float(values[0])!r}", (), (prop,)
+    if values and all(_numeric(v) for v in values):
+        listed = ", ".join(repr(float(v)) for v in values)
+        return f"{prefix}{number_column(prop)} IN ({listed})", (), (prop,)
+    listed = ", ".join(_literal(v) for v in values)
+    return f"{prefix}{text_column(prop)} IN ({listed})", (prop,), ()
+
+
+def in_list(events: tuple[str, ...]) -> str:
+    return "(" + ", ".join(quote(e) for e in dict.fromkeys(events)) + ")"
 
 
 def base(ctx: Context, props: tuple[str, ...] = (), numbers: tuple[str, ...] = ()) -> list[CTE]:
@@ -28,8 +73,14 @@ def base(ctx: Context, props: tuple[str, ...] = (), numbers: tuple[str, ...] = (
     d = ctx.dialect
 
     def columns(source: str) -> str:
-        text = [f",\n    {d.prop(p, source)} AS p_{p}" for p in props]
-        return "".join(text + [f",\n    {d.prop_number(p, source)} AS p_{p}" for p in numbers])
+        text = [
+            f",\n    {d.prop_text(p, source)} AS {text_column(p)}" for p in dict.fromkeys(props)
+        ]
+        nums = [
+            f",\n    {d.prop_number(p, source)} AS {number_column(p)}"
+            for p in dict.fromkeys(numbers)
+        ]
+        return "".join(text + nums)
 
     bounds = ("bounds", f"SELECT {d.as_of} AS as_of\nFROM events")
     if not d.stitches_identity:
@@ -77,13 +128,8 @@ def within_window(ctx: Context, ts: str, t0: str) -> str:
 
 
 def event_states(ctx: Context) -> list[FunnelState]:
-    """S0, S1, ...: the states marked by one event, in order, up to the first rule state."""
-    states = []
-    for state in ctx.plan.states:
-        if state.event is None:
-            break
-        states.append(state)
-    return states
+    """The plan's chain: the states marked by one event, in funnel order."""
+    return list(ctx.plan.chain)
 
 
 def step(
@@ -91,7 +137,7 @@ def step(
 ) -> CTE:
     """One pass over each person's events: carry `source`'s columns, add aggregates `new`.
 
-    Every person in `source` stays: `events` must include an event each of them has (S0's).
+    Every person in `source` stays: `events` must include an event each of them has (the first chain state's).
     Each CTE is referenced once downstream, so engines that inline CTEs (ClickHouse) stay linear.
     """
     cols = ",\n    ".join(
@@ -107,13 +153,14 @@ def step(
 
 
 def chain(ctx: Context) -> list[CTE]:
-    """`f0` .. `fN`: one row per person who reached S0, with t0 .. tN (NULL when not reached).
+    """`f0` .. `fN`: one row per person who reached the first chain state, with t0 .. tN (NULL
+    when not reached).
 
-    t_k = the earliest S_k event at or after t_(k-1) (and within the window from t0).
+    t_k = the earliest event of chain state k at or after t_(k-1) (and within the window from t0).
     """
     states = event_states(ctx)
     if not states:
-        raise NotApplicable("the funnel queries need states marked by events (S0, S1, ...)")
+        raise NotApplicable("the plan's funnel has no states marked by an event")
     ctes: list[CTE] = [
         (
             "f0",

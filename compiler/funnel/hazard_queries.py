@@ -1,96 +1,127 @@
-"""The churn-hazard cells (PRD §6, §12): who churned after the aha moment, by failure and slowness.
+"""The churn-hazard cells (PRD §6, §12), from the plan's `hazard` section.
 
-Definitions (also in the README and the query header), over persons who completed a job in the
-chain (reached S7):
-- failed_job: the person has at least one `processing_failed` at or before their first download
-  (S8; their S7 time if they never downloaded).
-- slow_job: the person has a `processing_completed` with `processing_time_ms` > 120000 at or
-  before that same time.
-  Only jobs up to the first download count: persons who stay run more jobs afterwards, so
-  counting later failures or slow jobs would tie them to *not* churning (survivorship).
-- observed: the person reached S8 (aha, first download) at least 30 days before `as_of`.
-- churned: observed, and no `processing_completed` or `return_session` (the S10 rule's events)
-  in the 30 days after their S8 time.
-`trackplan fit` turns the cells into base / extra_if_failed_job / extra_if_slow_job, and
-slow_job_share = persons with a slow job / persons in these rows.
+Definitions (also in the README and the query header), over persons at risk (persons who reached
+the hazard's `at_risk` chain state):
+- anchor time: the person's first time in the `anchor` chain state, else their at-risk time.
+- a covariate holds when the person has at least one of its event (whose property passes the
+  covariate's test, when it has one) at or before their anchor time. Only events up to the
+  anchor count: persons who stay produce more events afterwards, so counting later ones would tie
+  a covariate to *not* churning (survivorship).
+- observed: anchor time + window_days <= as_of.
+- churned: observed, and no activity event in (anchor, anchor + window_days], or a cancel event
+  in that window. Activity and cancel events are the churn section's (`activity_events`,
+  `cancel_events`); without a churn section, the hazard state's rule events and its or_events.
+`trackplan fit` turns the cells into base + each covariate's extra, and each covariate's share.
 """
 
 from __future__ import annotations
 
+import re
+
 from compiler.funnel.builder import Context, NotApplicable, Query
 from compiler.funnel.dialects import quote
-from compiler.funnel.fragments import base, chain, event_states, step
-
-FAILED_EVENT = "processing_failed"
-COMPLETED_EVENT = "processing_completed"
-TIME_PROPERTY = "processing_time_ms"
-SLOW_MS = 120_000
-CHURN_DAYS = 30
+from compiler.funnel.fragments import base, chain, in_list, step, value_test
+from compiler.plan.model import FunnelState, Plan
+from compiler.plan.model_analytics import Covariate, Hazard
 
 
-def _states(ctx: Context) -> tuple[int, int, tuple[str, ...]]:
-    """(index of the state marked by COMPLETED_EVENT, index of the aha state, activity events)."""
-    for name in (FAILED_EVENT, COMPLETED_EVENT):
-        if name not in ctx.plan.events:
-            raise NotApplicable(f"the churn hazard needs event {name}, which the plan lacks")
-    aha_event = ctx.plan.milestones["aha"].event if "aha" in ctx.plan.milestones else None
-    if not event_states(ctx):
-        raise NotApplicable("the churn hazard needs the funnel's states")
-    by_event = {s.event: s.index for s in event_states(ctx)}
-    if COMPLETED_EVENT not in by_event or aha_event not in by_event:
-        raise NotApplicable("the churn hazard needs states marked by processing_completed and aha")
-    activity = next(
-        (s.rule.events for s in ctx.plan.states if s.rule and s.rule.kind == "active_within"),
-        (COMPLETED_EVENT,),
-    )
-    return by_event[COMPLETED_EVENT], by_event[aha_event], activity
+def covariate_column(name: str) -> str:
+    return "has_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def activity(plan: Plan, hazard: Hazard) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(activity events, cancel events) that decide whether an at-risk person churned."""
+    if plan.churn is not None:
+        return plan.churn.activity_events, plan.churn.cancel_events
+    state = plan.state(hazard.state)
+    rule = state.rule if state else None
+    return (rule.events, rule.or_events) if rule else ((), ())
+
+
+def _covariate(c: Covariate, before: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    cond = f"e.event = {quote(c.event)}"
+    texts: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    if c.property is not None and c.test is not None and c.value is not None:
+        test, texts, numbers = value_test("e.", c.property, c.test, (c.value,))
+        cond += f" AND {test}"
+    return f"{cond} AND e.ts <= {before}", texts, numbers
+
+
+def _states(plan: Plan, hazard: Hazard) -> tuple[FunnelState, FunnelState]:
+    at_risk = plan.state(hazard.at_risk)
+    anchor = plan.state(hazard.anchor) if hazard.anchor else at_risk
+    if at_risk is None or anchor is None or at_risk.event is None or anchor.event is None:
+        raise NotApplicable("the hazard's at_risk and anchor must be chain states")
+    return at_risk, anchor
 
 
 def churn_hazard(ctx: Context) -> Query:
-    job, aha, activity = _states(ctx)
-    d = ctx.dialect
-    span = d.days(CHURN_DAYS)
-    active = ", ".join(quote(e) for e in activity)
-    before = f"e.ts <= coalesce(s.t{aha}, s.t{job})"
-    slow = f"e.event = {quote(COMPLETED_EVENT)} AND e.p_{TIME_PROPERTY} > {SLOW_MS}"
-    aggs = [
-        ("failures", d.count_if(f"e.event = {quote(FAILED_EVENT)} AND {before}")),
-        ("slow_jobs", d.count_if(f"{slow} AND {before}")),
-        (
-            "returns",
-            d.count_if(f"e.event IN ({active}) AND e.ts > s.t{aha} AND e.ts <= s.t{aha} + {span}"),
-        ),
-    ]
-    first = event_states(ctx)[0].event or ""
-    events = (first, FAILED_EVENT, COMPLETED_EVENT, *activity)
-    last = event_states(ctx)[-1].index
-    ctes = (
-        base(ctx, numbers=(TIME_PROPERTY,))
-        + chain(ctx)
-        + [step("fh", f"f{last}", ["person", f"t{job}", f"t{aha}"], aggs, events)]
+    plan, d = ctx.plan, ctx.dialect
+    hazard = plan.hazard
+    if hazard is None:
+        raise NotApplicable("the plan declares no hazard section")
+    at_risk, anchor = _states(plan, hazard)
+    active, cancels = activity(plan, hazard)
+    if not active:
+        raise NotApplicable("the hazard has no activity events (no churn section, no rule events)")
+    a, h = at_risk.index, anchor.index
+    when = f"s.t{a}" if a == h else f"coalesce(s.t{h}, s.t{a})"
+    span = d.days(hazard.window_days)
+    window = f"e.ts > {when} AND e.ts <= {when} + {span}"
+    aggs: list[tuple[str, str]] = []
+    texts: list[str] = []
+    numbers: list[str] = []
+    for i, c in enumerate(hazard.covariates.values()):
+        cond, t, n = _covariate(c, when)
+        aggs.append((f"cov_{i}", d.count_if(cond)))
+        texts, numbers = texts + list(t), numbers + list(n)
+    aggs.append(("hits", d.count_if(f"e.event IN {in_list(active)} AND {window}")))
+    gone = "s.hits = 0"
+    if cancels:
+        aggs.append(("exits", d.count_if(f"e.event IN {in_list(cancels)} AND {window}")))
+        gone = "(s.hits = 0 OR s.exits > 0)"
+    last = max(a, h)
+    events = (
+        (plan.chain[0].event or "",)
+        + tuple(c.event for c in hazard.covariates.values())
+        + active
+        + cancels
     )
-    observed = f"s.t{aha} IS NOT NULL AND s.t{aha} <= b.as_of - {span}"
+    carry = ["person", *dict.fromkeys((f"t{a}", f"t{h}"))]
+    ctes = (
+        base(ctx, tuple(texts), tuple(numbers))
+        + chain(ctx)[: last + 1]
+        + [step("fh", f"f{last}", carry, aggs, events)]
+    )
+    observed = f"{when} + {span} <= b.as_of"
+    names = [covariate_column(n) for n in hazard.covariates]
     flags = (
         "SELECT\n"
-        "    CASE WHEN s.failures > 0 THEN 1 ELSE 0 END AS failed_job,\n"
-        "    CASE WHEN s.slow_jobs > 0 THEN 1 ELSE 0 END AS slow_job,\n"
-        f"    CASE WHEN {observed} THEN 1 ELSE 0 END AS observed,\n"
-        f"    CASE WHEN {observed} AND s.returns = 0 THEN 1 ELSE 0 END AS churned\n"
+        + "".join(
+            f"    CASE WHEN s.cov_{i} > 0 THEN 1 ELSE 0 END AS {name},\n"
+            for i, name in enumerate(names)
+        )
+        + f"    CASE WHEN {observed} THEN 1 ELSE 0 END AS observed,\n"
+        f"    CASE WHEN {observed} AND {gone} THEN 1 ELSE 0 END AS churned\n"
         "FROM fh AS s\nCROSS JOIN bounds AS b\n"
-        f"WHERE s.t{job} IS NOT NULL"
+        f"WHERE s.t{a} IS NOT NULL"
     )
-    body = (
-        "SELECT failed_job, slow_job, observed, churned, count(*) AS persons\n"
-        "FROM flags\nGROUP BY failed_job, slow_job, observed, churned\n"
-        "ORDER BY failed_job, slow_job, observed, churned"
+    keys = ", ".join([*names, "observed", "churned"])
+    body = f"SELECT {keys}, count(*) AS persons\n" f"FROM flags\nGROUP BY {keys}\nORDER BY {keys}"
+    facts = "; ".join(
+        f"{n}: a {c.event}"
+        + (f" with {c.property} {c.test} {c.value}" if c.property and c.test else "")
+        for n, c in hazard.covariates.items()
     )
     return Query(
         "churn_hazard",
-        f"churn-hazard cells: persons who completed a job, by failed job (a {FAILED_EVENT}) and "
-        f"slow job ({TIME_PROPERTY} > {SLOW_MS}) up to their first download, observed (aha at "
-        f"least {CHURN_DAYS} days "
-        f"before as_of) and churned (no {', '.join(activity)} within {CHURN_DAYS} days after aha).",
-        ("failed_job", "slow_job", "observed", "churned", "persons"),
+        f"churn-hazard cells: persons who reached {at_risk.id} ({at_risk.name}), by covariate "
+        f"({facts or 'none declared'}) at or before their anchor (first {anchor.id}, else "
+        f"{at_risk.id}); observed = anchor + {hazard.window_days} days <= as_of; churned = no "
+        f"{' or '.join(active)} in the window after the anchor"
+        + (f", or a {' or '.join(cancels)} in it." if cancels else "."),
+        (*names, "observed", "churned", "persons"),
         (*ctes, ("flags", flags)),
         body,
     )

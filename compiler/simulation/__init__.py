@@ -1,4 +1,4 @@
-"""Simulation: the config format (states, transition rates, churn hazard) and the forecast."""
+"""Simulation: the config format (chain, transition rates, outcomes, hazard) and the forecast."""
 
 from compiler.simulation.config import ConfigError, SimConfig, config_from_plan, load_config
 

@@ -1,39 +1,55 @@
-"""Monte Carlo forecast of a cohort of ad impressions, vectorised over runs.
+"""Monte Carlo forecast of a cohort through the plan's chain, vectorised over runs.
 
 Each run draws its rates from their posteriors (parameter uncertainty), then pushes the cohort
 through the funnel as a chain of binomial draws on counts (sampling noise): one numpy call per
-step for all runs at once, so the cost does not depend on the number of impressions.
+step for all runs at once, so the cost does not depend on the size of the cohort.
 
-The model is PRD §12's with its churn bug fixed. Everyone who uploaded (reached S6) ran a job
-that was slow with probability slow_job_share and succeeded with P(S7|S6). Their 30-day churn
-probability is clip(base + extra_if_failed_job·failed + extra_if_slow_job·slow, 0, max), so a
-failed job now raises churn (in the template it sat inside the success branch and never applied,
-and every failed uploader was counted as churned outright). retained_30d = did not churn and came
-back (P(S10|S9), the template's p_repeat_30d); churned_30d = uploaders who were not retained.
-activated = reached S5 (logged in with credits), aha = S8 (downloaded), purchasers = S9.
+Semantics (the config is compiler/simulation/model.py):
+- the cohort: with an entry rate, `cohort` impressions of which Binomial(cohort, entry) reach
+  the first chain state; without one, the cohort *is* the first state's count ("entrants").
+- chain: reach(k) = Binomial(reach(k-1), P(chain[k] | chain[k-1])).
+- an outcome on a chain state = reach(state); on a rule state R judged after chain state A
+  (`after`) = Binomial(reach(A), P(R | A)), so retention is conditioned on the people it was
+  measured on (a rate measured on purchasers is never applied to every uploader).
+- an outcome on the hazard's state: among reach(at_risk), each covariate holds independently
+  with its share; a person churns with clip(base + extras of the covariates that hold, 0, max).
+  A covariate with a positive extra (a failed job) raises churn: PRD §12's template never
+  applied it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from compiler.simulation.config import SimConfig, SimTransition
-from compiler.simulation.parameters import CTR, apply_overrides, draw_rates
+from compiler.simulation.model import SimConfig, SimHazard, SimState
+from compiler.simulation.parameters import apply_overrides, draw_rates, mean_rate
 
-OUTCOMES = ("clicks", "activated", "aha", "purchasers", "retained_30d", "churned_30d")
 QUANTILES = {"p5": 0.05, "p50": 0.50, "p95": 0.95}
+MAX_COVARIATES = 16  # 2^16 covariate cells per run at most
+
+
+class MissingRates(ValueError):
+    """The forecast needs transitions the config has no rate for."""
 
 
 @dataclass(frozen=True)
 class Forecast:
-    impressions: int
+    cohort: int
     runs: int
     seed: int | None
     outcomes: dict[str, np.ndarray]  # name -> one count per run
+    titles: dict[str, str] = field(default_factory=dict)
+    cohort_label: str = "impressions"  # impressions (with an entry rate) or entrants
+    objective: str = ""
     sweep: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def impressions(self) -> int:
+        return self.cohort
 
     def mean(self) -> dict[str, float]:
         return {k: float(v.mean()) for k, v in self.outcomes.items()}
@@ -46,102 +62,152 @@ class Forecast:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "impressions": self.impressions,
+            "cohort": self.cohort,
+            "cohort_label": self.cohort_label,
             "runs": self.runs,
             "seed": self.seed,
+            "objective": self.objective,
+            "titles": dict(self.titles),
             "mean": self.mean(),
             "quantiles": self.quantiles(),
         }
+        if self.cohort_label == "impressions":
+            out["impressions"] = self.cohort
         if self.sweep:
             out["sweep"] = list(self.sweep)
         return out
 
 
-def _ctr_transition(config: SimConfig) -> SimTransition:
-    return SimTransition(CTR, "impression", "S0", config.click_through_rate)
+def require_rates(config: SimConfig) -> None:
+    missing = config.missing()
+    if missing:
+        raise MissingRates(
+            f"cannot forecast: no rate for {', '.join(missing)} (the plan gives no default and "
+            "no fitted value was supplied; give one in the plan's transitions, run `trackplan "
+            "fit`, or --set it)"
+        )
+    if len(config.hazard.covariates if config.hazard else ()) > MAX_COVARIATES:
+        raise MissingRates(f"cannot forecast: more than {MAX_COVARIATES} hazard covariates")
+
+
+def churn_probability(hazard: SimHazard, facts: Mapping[str, bool]) -> float:
+    """clip(base + the extras of the covariates that hold, 0, max)."""
+    p = hazard.base + sum(c.extra for n, c in hazard.covariates.items() if facts.get(n))
+    return min(max(p, 0.0), hazard.max)
+
+
+def _cells(hazard: SimHazard) -> list[tuple[float, dict[str, bool]]]:
+    """(probability, facts) for every combination of covariates, independent shares."""
+    cells: list[tuple[float, dict[str, bool]]] = [(1.0, {})]
+    for name, c in hazard.covariates.items():
+        cells = [
+            (w * (c.share if holds else 1.0 - c.share), {**facts, name: holds})
+            for w, facts in cells
+            for holds in (True, False)
+        ]
+    return cells
+
+
+def _walk(
+    config: SimConfig,
+    first: Any,
+    step: Callable[[Any, str], Any],
+    churned: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """Every outcome from the first state's count, a transition step and the hazard."""
+    chain = config.chain_states
+    needed = set(config.needed())
+    reach: dict[str, Any] = {chain[0].id: first}
+    for a, b in zip(chain, chain[1:], strict=False):
+        name = f"{b.id}|{a.id}"
+        if name not in needed:
+            break
+        reach[b.id] = step(reach[a.id], name)
+    counts: dict[str, Any] = {}
+    for outcome in config.outcomes:
+        state = config.state(outcome.state)
+        if state is None:
+            continue
+        if state.id not in counts:
+            counts[state.id] = _count(config, state, reach, step, churned)
+    return {o.name: counts[o.state] for o in config.outcomes if o.state in counts}
+
+
+def _count(
+    config: SimConfig,
+    state: SimState,
+    reach: dict[str, Any],
+    step: Callable[[Any, str], Any],
+    churned: Callable[[Any], Any],
+) -> Any:
+    if state.event is not None:
+        return reach[state.id]
+    if config.hazard is not None and config.hazard.state == state.id:
+        return churned(reach[config.hazard.at_risk])
+    return step(reach[state.after or ""], f"{state.id}|{state.after}")
 
 
 def simulate(
     config: SimConfig,
-    impressions: int,
+    cohort: int,
     runs: int,
     seed: int | None = None,
     overrides: dict[str, float] | None = None,
 ) -> Forecast:
-    """Forecast `impressions` ad impressions `runs` times; `overrides` maps names to rates."""
-    if impressions < 0 or runs < 1:
-        raise ValueError("impressions must be >= 0 and runs >= 1")
+    """Forecast a cohort `runs` times; `overrides` maps parameter names to rates."""
+    if cohort < 0 or runs < 1:
+        raise ValueError("the cohort must be >= 0 and runs >= 1")
     if overrides:
         config = apply_overrides(config, overrides)
+    require_rates(config)
     rng = np.random.default_rng(seed)
-    rates = {t.name: draw_rates(t, runs, rng) for t in config.chain(10)}
-    ctr = draw_rates(_ctr_transition(config), runs, rng)
-    counts = {"S0": rng.binomial(impressions, ctr)}
-    for k in range(1, 8):
-        counts[f"S{k}"] = rng.binomial(counts[f"S{k - 1}"], rates[f"S{k}|S{k - 1}"])
-    uploaded, succeeded = counts["S6"], counts["S7"]
-    aha = rng.binomial(succeeded, rates["S8|S7"])
-    purchasers = rng.binomial(aha, rates["S9|S8"])
-    retained = _retained(config, uploaded, succeeded, rates["S10|S9"], rng)
-    outcomes = {
-        "clicks": counts["S0"],
-        "activated": counts["S5"],
-        "aha": aha,
-        "purchasers": purchasers,
-        "retained_30d": retained,
-        "churned_30d": uploaded - retained,
-    }
-    return Forecast(impressions, runs, seed, outcomes)
+    rates = {n: draw_rates(config.transitions[n], runs, rng) for n in config.needed()}
+    if config.entry is None:
+        first = np.full(runs, cohort, dtype=np.int64)
+    else:
+        first = rng.binomial(cohort, config.entry.rate, size=runs)
+
+    def step(n: np.ndarray, name: str) -> np.ndarray:
+        return rng.binomial(n, rates[name])
+
+    def churned(at_risk: np.ndarray) -> np.ndarray:
+        assert config.hazard is not None
+        h = config.hazard
+        cells = [(at_risk, 0.0)]
+        for c in h.covariates.values():
+            split = []
+            for n, extra in cells:
+                holds = rng.binomial(n, c.share)
+                split += [(holds, extra + c.extra), (n - holds, extra)]
+            cells = split
+        total = np.zeros_like(at_risk)
+        for n, extra in cells:
+            total += rng.binomial(n, min(max(h.base + extra, 0.0), h.max))
+        return total
+
+    outcomes = _walk(config, first, step, churned)
+    return Forecast(
+        cohort,
+        runs,
+        seed,
+        outcomes,
+        {o.name: o.title for o in config.outcomes},
+        "entrants" if config.entry is None else "impressions",
+        config.objective,
+    )
 
 
-def churn_probability(config: SimConfig, failed: bool, slow: bool) -> float:
-    h = config.churn_hazard
-    p = h.base + (h.extra_if_failed_job if failed else 0.0) + (h.extra_if_slow_job if slow else 0.0)
-    return min(max(p, 0.0), h.max)
-
-
-def _retained(
-    config: SimConfig,
-    uploaded: np.ndarray,
-    succeeded: np.ndarray,
-    p_repeat: np.ndarray,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Uploaders who survive the hazard and come back, summed over failed x slow groups."""
-    share = config.churn_hazard.slow_job_share
-    retained = np.zeros_like(uploaded)
-    for failed, group in ((False, succeeded), (True, uploaded - succeeded)):
-        slow = rng.binomial(group, share)
-        for is_slow, n in ((True, slow), (False, group - slow)):
-            p = (1.0 - churn_probability(config, failed, is_slow)) * p_repeat
-            retained += rng.binomial(n, p)
-    return retained
-
-
-def _mean_rate(t: SimTransition) -> float:
-    if t.alpha is not None and t.beta is not None:
-        return t.alpha / (t.alpha + t.beta)
-    return t.rate
-
-
-def expected(config: SimConfig, impressions: float) -> dict[str, float]:
+def expected(config: SimConfig, cohort: float) -> dict[str, float]:
     """The exact expected value of every outcome (what the Monte Carlo means converge to)."""
-    r = {t.name: _mean_rate(t) for t in config.chain(10)}
-    reach = [impressions * config.click_through_rate]
-    for k in range(1, 8):
-        reach.append(reach[-1] * r[f"S{k}|S{k - 1}"])
-    uploaded, succeeded = reach[6], reach[7]
-    share = config.churn_hazard.slow_job_share
-    retained = 0.0
-    for failed, n in ((False, succeeded), (True, uploaded - succeeded)):
-        for slow, w in ((True, share), (False, 1 - share)):
-            retained += n * w * (1 - churn_probability(config, failed, slow)) * r["S10|S9"]
-    aha = succeeded * r["S8|S7"]
-    return {
-        "clicks": reach[0],
-        "activated": reach[5],
-        "aha": aha,
-        "purchasers": aha * r["S9|S8"],
-        "retained_30d": retained,
-        "churned_30d": uploaded - retained,
-    }
+    require_rates(config)
+    first = float(cohort) if config.entry is None else cohort * config.entry.rate
+
+    def step(n: float, name: str) -> float:
+        return n * mean_rate(config.transitions[name])
+
+    def churned(at_risk: float) -> float:
+        assert config.hazard is not None
+        h = config.hazard
+        return at_risk * sum(w * churn_probability(h, facts) for w, facts in _cells(h))
+
+    return {k: float(v) for k, v in _walk(config, first, step, churned).items()}

@@ -1,9 +1,11 @@
-"""Parameters of the forecast: the PRD §12 names, `--set` overrides, and posterior draws.
+"""Parameters of the forecast: their names for `--set`, overrides, and posterior draws.
 
-Each transition carries its uncertainty in one of three ways, tried in order: a Beta(alpha, beta)
-posterior (what `fit` writes), a 95% interval (ci_low, ci_high) turned into a Beta with the same
-mean and a standard deviation of (ci_high - ci_low) / 3.92, or nothing (the rate is taken as
-known and only sampling noise remains).
+A parameter is a transition (`TO|FROM`, or the short alias the plan gives it, such as
+p_purchase), `entry` (the entry rate, an assumption) or `hazard.base`. Each transition carries
+its uncertainty in one of three ways, tried in order: a Beta(alpha, beta) posterior (what `fit`
+writes), a 95% interval (ci_low, ci_high) turned into a Beta with the same mean and a standard
+deviation of (ci_high - ci_low) / 3.92, or nothing (the rate is taken as known and only sampling
+noise remains).
 """
 
 from __future__ import annotations
@@ -13,21 +15,10 @@ from dataclasses import replace
 import numpy as np
 
 from compiler.diagnostics import did_you_mean
-from compiler.simulation.config import SimConfig, SimTransition
+from compiler.simulation.model import SimConfig, SimTransition
 
-CTR = "ctr"
-# PRD §12's Rates fields and the transition each one is.
-PRD_NAMES: dict[str, str] = {
-    "ctr": CTR,
-    "p_cta": "S2|S1",
-    "p_signup": "S3|S2",
-    "p_login": "S4|S3",
-    "p_upload": "S6|S5",
-    "p_job_success": "S7|S6",
-    "p_download": "S8|S7",
-    "p_purchase": "S9|S8",
-    "p_repeat_30d": "S10|S9",
-}
+ENTRY = "entry"
+HAZARD_BASE = "hazard.base"
 Z95 = 1.959963984540054
 
 
@@ -36,13 +27,29 @@ class UnknownParameter(KeyError):
         return str(self.args[0])
 
 
+def aliases(config: SimConfig) -> dict[str, str]:
+    """alias -> transition name, for the transitions the config has."""
+    return {t.alias: n for n, t in config.transitions.items() if t.alias}
+
+
+def parameter_names(config: SimConfig) -> list[str]:
+    names = [ENTRY] if config.entry is not None else []
+    names += [*aliases(config), *config.transitions]
+    return names + ([HAZARD_BASE] if config.hazard is not None else [])
+
+
 def resolve_name(config: SimConfig, name: str) -> str:
-    """A PRD name (p_purchase), a transition (S9|S8) or ctr -> the transition name or "ctr"."""
-    if name in PRD_NAMES:
-        return PRD_NAMES[name]
-    if name in config.transitions or name == CTR:
+    """An alias (p_purchase), a transition (S9|S8), `entry` or `hazard.base` -> its key."""
+    short = aliases(config)
+    if name in short:
+        return short[name]
+    if name in config.transitions or name in config.needed():
+        return name  # a needed transition nobody gave a rate can be set here
+    if (name == ENTRY and config.entry is not None) or (
+        name == HAZARD_BASE and config.hazard is not None
+    ):
         return name
-    known = [*PRD_NAMES, *(t.name for t in config.chain(10))]
+    known = parameter_names(config)
     hint = did_you_mean(name, known)
     raise UnknownParameter(f"unknown parameter '{name}'.{hint} Known: {', '.join(known)}")
 
@@ -51,7 +58,7 @@ def parse_override(config: SimConfig, text: str) -> tuple[str, float]:
     """`p_purchase=0.12` or `S9|S8=0.12` -> ("S9|S8", 0.12); ValueError with a clear message."""
     name, sep, value = text.partition("=")
     if not sep:
-        raise ValueError(f"--set {text!r}: expected NAME=VALUE, for example p_purchase=0.12")
+        raise ValueError(f"--set {text!r}: expected NAME=VALUE, for example TO|FROM=0.12")
     target = resolve_name(config, name.strip())
     try:
         rate = float(value)
@@ -62,13 +69,26 @@ def parse_override(config: SimConfig, text: str) -> tuple[str, float]:
     return target, rate
 
 
+def current(config: SimConfig, name: str) -> float:
+    if name == ENTRY and config.entry is not None:
+        return config.entry.rate
+    if name == HAZARD_BASE and config.hazard is not None:
+        return config.hazard.base
+    return config.transitions[name].rate
+
+
 def with_rate(config: SimConfig, name: str, rate: float) -> SimConfig:
     """The config with one rate moved, keeping the shape of its uncertainty around the new rate."""
     rate = min(max(rate, 0.0), 1.0)
-    if name == CTR:
-        return replace(config, click_through_rate=rate)
+    if name == ENTRY and config.entry is not None:
+        return replace(config, entry=replace(config.entry, rate=rate))
+    if name == HAZARD_BASE and config.hazard is not None:
+        return replace(config, hazard=replace(config.hazard, base=min(rate, config.hazard.max)))
+    if name not in config.transitions:
+        to, _, frm = name.partition("|")
+        return config.with_transition(SimTransition(name, frm, to, rate, "set"))
     t = config.transitions[name]
-    moved = replace(t, rate=rate)
+    moved = replace(t, rate=rate, source="set")
     if t.alpha is not None and t.beta is not None:
         kappa = t.alpha + t.beta
         moved = replace(moved, alpha=max(rate * kappa, 1e-9), beta=max((1 - rate) * kappa, 1e-9))
@@ -97,6 +117,13 @@ def beta_shape(t: SimTransition) -> tuple[float, float] | None:
     if kappa <= 0:  # an interval wider than any Beta with this mean allows: the flattest one
         kappa = 1.0
     return mean * kappa, (1 - mean) * kappa
+
+
+def mean_rate(t: SimTransition) -> float:
+    """The rate the draws average to: the posterior mean when there is one."""
+    if t.alpha is not None and t.beta is not None:
+        return t.alpha / (t.alpha + t.beta)
+    return t.rate
 
 
 def draw_rates(t: SimTransition, runs: int, rng: np.random.Generator) -> np.ndarray:

@@ -49,7 +49,7 @@ def _read(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _fit(con: duckdb.DuckDBPyConnection, plan: Any) -> dict[str, Any]:
+def _fit(con: duckdb.DuckDBPyConnection, plan: Any) -> Any:
     return fit(compute(con, plan, fit_only=True), plan)
 
 

@@ -5,9 +5,9 @@
 True, so `(0 if success else extra_churn_if_fail)` is always 0 and a failed job never raises the
 churn probability (every failed uploader is instead counted as churned outright).
 
-`simulate_cohort_fixed` is the same per-impression loop with the fix the vectorised simulator
-(compiler.simulation.forecast) implements: every uploader faces the hazard, and a failed job
-adds extra_churn_if_fail to it.
+`simulate_cohort_fixed` is a per-impression loop with the semantics the vectorised simulator
+(compiler.simulation.forecast) implements: everyone at risk faces the hazard, a failed job adds
+extra_churn_if_fail to it, and retention is conditioned on purchasers.
 """
 
 from __future__ import annotations
@@ -115,8 +115,18 @@ def simulate_cohort_fixed(
     extra_churn_if_fail: float = 0.20,
     extra_churn_if_slow: float = 0.10,
     slow_rate: float = 0.20,
+    fail_rate: float = 0.15,
 ) -> dict[str, float]:
-    """The template with the hazard moved out of the success branch."""
+    """The template rewritten per person with the forecast's semantics (compiler.simulation.
+    forecast), as an independent per-impression reference:
+
+    - a person who completed a job (the hazard's at-risk state) had a failed job with
+      probability fail_rate and a slow one with slow_rate, independently, and churns with
+      clip(base + extra_if_fail·failed + extra_if_slow·slow, 0, 0.95): a failure now raises
+      churn (in the template it sat in the success branch and never applied);
+    - retained_30d is conditioned on purchasers: a purchaser comes back with p_repeat_30d (the
+      template applied the repeat rate to every uploader, so retained could exceed purchasers).
+    """
     clicks = sum(1 for _ in range(impressions) if random.random() < rates.ctr)
     activated = aha = purchasers = retained_30d = churned_30d = 0
     for _ in range(clicks):
@@ -127,24 +137,23 @@ def simulate_cohort_fixed(
         ):
             continue
         activated += 1
-        if random.random() >= rates.p_upload:
+        if random.random() >= rates.p_upload or random.random() >= rates.p_job_success:
             continue
+        failed = random.random() < fail_rate
         slow = random.random() < slow_rate
-        success = random.random() < rates.p_job_success
-        if success and random.random() < rates.p_download:
-            aha += 1
-            if random.random() < rates.p_purchase:
-                purchasers += 1
         churn_prob = (
             base_churn
-            + (0 if success else extra_churn_if_fail)
+            + (extra_churn_if_fail if failed else 0)
             + (extra_churn_if_slow if slow else 0)
         )
-        churn_prob = min(max(churn_prob, 0), 0.95)
-        if random.random() < (1 - churn_prob) and random.random() < rates.p_repeat_30d:
-            retained_30d += 1
-        else:
-            churned_30d += 1
+        churned_30d += random.random() < min(max(churn_prob, 0), 0.95)
+        if random.random() >= rates.p_download:
+            continue
+        aha += 1
+        if random.random() >= rates.p_purchase:
+            continue
+        purchasers += 1
+        retained_30d += random.random() < rates.p_repeat_30d
     return {
         "impressions": impressions,
         "clicks": clicks,
@@ -158,8 +167,8 @@ def simulate_cohort_fixed(
 
 def reference_config(rates: Rates = TEMPLATE_RATES) -> SimConfig:
     """The shipped config with the template's numbers; the template has no landing-loss or
-    credits-grant step, so S1|S0 and S5|S4 are 1."""
+    credits-grant step, so S1|S0 and S5|S4 are 1. The entry rate is the template's ctr."""
     path = Path(__file__).resolve().parents[2] / "generated" / "simulation" / "config.json"
-    overrides = {name: getattr(rates, name) for name in rates.__dataclass_fields__}
-    overrides |= {"S1|S0": 1.0, "S5|S4": 1.0}
+    overrides = {name: getattr(rates, name) for name in rates.__dataclass_fields__ if name != "ctr"}
+    overrides |= {"entry": rates.ctr, "S1|S0": 1.0, "S5|S4": 1.0}
     return apply_overrides(load_config(path), overrides)
