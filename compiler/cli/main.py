@@ -14,6 +14,7 @@ from compiler import __version__
 from compiler.diagnostics import did_you_mean
 
 COMMANDS: dict[str, str] = {
+    "init": "compiler.cli.init:init",
     "lint": "compiler.cli.lint:lint",
     "build": "compiler.cli.build:build",
     "audit": "compiler.cli.audit:audit",
