@@ -1,5 +1,7 @@
-"""`trackplan synth`: every event valid against the plan, the sequence rules hold, the funnel
-follows the config, and the four export shapes are PostHog's."""
+"""`trackplan synth` on BlankLogo's plan, with its behaviour profile (tracking_plan/synth_profile):
+every event valid against the plan, the sequence rules hold, the funnel follows the config, the
+profile's story (jobs, credits, billing) adds up, and the four export shapes are PostHog's.
+The generic engine, for any plan, is tested in tests/test_synth_generic.py."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import csv
 import gzip
 import json
 import math
+import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -18,8 +21,12 @@ from click.testing import CliRunner
 
 from compiler.cli.main import cli
 from compiler.simulation.config import config_from_plan
-from compiler.synth import catalog, incidents
+from compiler.synth.profile import load_profile
 from compiler.targets.jsonschema import event_schema
+from tests.conftest import FIXTURES, PLAN_DIR
+
+BLANKLOGO: Any = load_profile(PLAN_DIR, "synth_profile")
+catalog, incidents = BLANKLOGO.catalog, BLANKLOGO.incidents
 
 USERS = 4000
 TOP_LEVEL = ("source", "environment", "user_id", "experiment_variant")
@@ -102,11 +109,23 @@ def test_the_declared_event_list_is_what_synth_emits(export) -> None:
     assert set(catalog.EVENTS) - emitted <= {"refund_issued", *incidents.EVENTS}
 
 
-def test_a_plan_without_the_events_is_refused(tmp_path: Path) -> None:
-    minimal = Path(__file__).resolve().parent / "fixtures" / "plans" / "minimal"
-    args = ["synth", "--plan", str(minimal), "--users", "5", "-o", str(tmp_path / "e.jsonl")]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2 and "synth needs these events" in result.output
+def test_the_profile_refuses_a_plan_without_its_events(tmp_path: Path) -> None:
+    """BlankLogo's profile sends BlankLogo's events: on another plan it says which are missing."""
+    plan_dir = tmp_path / "plan"
+    shutil.copytree(FIXTURES / "plans" / "minimal", plan_dir)
+    shutil.copytree(PLAN_DIR / "synth_profile", plan_dir / "synth_profile")
+    args = ["synth", "--plan", str(plan_dir), "--users", "5", "-o", str(tmp_path / "e.jsonl")]
+    refused = CliRunner().invoke(cli, [*args, "--profile", "synth_profile"])
+    assert refused.exit_code == 2 and "the BlankLogo profile sends these events" in refused.output
+    assert "watermark_detected" in refused.output and "Traceback" not in refused.output
+    generic = CliRunner().invoke(cli, args)  # the minimal plan names no profile: generic engine
+    assert generic.exit_code == 0, generic.output
+
+
+def test_an_unknown_profile_exits_2(tmp_path: Path) -> None:
+    args = ["synth", "--plan", str(PLAN_DIR), "--users", "5", "-o", str(tmp_path / "e.jsonl")]
+    result = CliRunner().invoke(cli, [*args, "--profile", "nope"])
+    assert result.exit_code == 2 and "no synth profile here" in result.output
 
 
 def test_export_shape_is_posthogs(export) -> None:

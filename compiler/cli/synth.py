@@ -1,28 +1,49 @@
-"""`trackplan synth`: a synthetic PostHog export of people moving through the funnel."""
+"""`trackplan synth`: a synthetic PostHog export of people moving through the plan's funnel."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from compiler.cli.common import InputError, plan_option, read_plan
+from compiler.plan.model import Plan
 from compiler.simulation.config import ConfigError, SimConfig, config_from_plan, load_config
-from compiler.synth import missing_events, synthesize
+from compiler.synth import Person, synthesize
 from compiler.synth.export import ExportError, export_format, write_export
-from compiler.synth.truth import TruthError, records, truth_format, write_truth
+from compiler.synth.profile import Profile, ProfileError, load_profile
+from compiler.synth.timeline import Row
+from compiler.synth.truth import TruthError, truth_format, write_truth
+from compiler.synth.world import MissingRate
+
+GENERIC = "none"  # --profile none: the generic engine even when the plan names a profile
 
 
-def _config(plan, path: Path | None) -> SimConfig:  # type: ignore[no-untyped-def]
+def _config(plan: Plan, path: Path | None) -> SimConfig | None:
+    if path is None and not plan.chain:
+        return None  # no funnel, no rates: people send the plan's events at random
     try:
         return load_config(path) if path is not None else config_from_plan(plan)
     except ConfigError as exc:
         raise InputError(str(exc)) from None
 
 
+def _profile(plan: Plan, plan_dir: Path, name: str | None) -> Profile | None:
+    chosen = plan.synth_profile if name is None else name
+    if chosen is None or chosen == GENERIC:
+        return None
+    try:
+        return load_profile(plan_dir, chosen)
+    except ProfileError as exc:
+        raise InputError(str(exc)) from None
+
+
 @click.command()
 @plan_option
-@click.option("--users", type=click.IntRange(min=1), required=True, help="People who click an ad.")
+@click.option(
+    "--users", type=click.IntRange(min=1), required=True, help="People who enter the funnel."
+)
 @click.option(
     "--days",
     type=click.IntRange(min=1),
@@ -39,11 +60,19 @@ def _config(plan, path: Path | None) -> SimConfig:  # type: ignore[no-untyped-de
     help="Simulation config (default: the plan's rates, as in generated/simulation/config.json).",
 )
 @click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    metavar="NAME",
+    help="Behaviour profile: a package in the plan directory (default: the plan's "
+    f"`synth.profile`; `{GENERIC}` for the generic engine).",
+)
+@click.option(
     "--truth",
     "truth_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Also write each person's latent parameters (.jsonl or .csv).",
+    help="Also write each person's latent facts (.jsonl or .csv).",
 )
 @click.option(
     "-o",
@@ -59,6 +88,7 @@ def synth(
     days: int,
     seed: int,
     config_path: Path | None,
+    profile_name: str | None,
     truth_path: Path | None,
     output: Path,
 ) -> None:
@@ -72,16 +102,16 @@ def synth(
     result = read_plan(plan_dir)
     if result.errors:
         raise InputError(f"the plan has {len(result.errors)} error(s); run `trackplan lint`")
-    missing = missing_events(result.plan)
-    if missing:
-        raise InputError(
-            f"{plan_dir}: synth needs these events, which the plan lacks: {', '.join(missing)}"
-        )
-    config = _config(result.plan, config_path)
-    population, chunks = synthesize(result.plan, config, users, days, seed)
-    people = []
+    plan = result.plan
+    config = _config(plan, config_path)
+    profile = _profile(plan, plan_dir, profile_name)
+    try:
+        run, chunks = synthesize(plan, config, users, days, seed, profile)
+    except (ProfileError, MissingRate) as exc:
+        raise InputError(f"{plan_dir}: {exc}") from None
+    people: list[Person] = []
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[list[Row]]:
         for chunk, who in chunks:
             people.extend(who)
             yield chunk
@@ -92,5 +122,5 @@ def synth(
         raise InputError(f"{output}: {exc}") from None
     click.echo(f"wrote {count:,} events for {users:,} people to {output}")
     if truth_path is not None:
-        n = write_truth(truth_path, records(config, population, people))
-        click.echo(f"wrote the latent parameters of {n:,} people to {truth_path}")
+        n = write_truth(truth_path, run.truth_fields(), run.truth(people))
+        click.echo(f"wrote the latent facts of {n:,} people to {truth_path}")

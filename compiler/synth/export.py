@@ -93,8 +93,8 @@ def write_export(path: Path, chunks: Iterable[list[Row]]) -> int:
 
 def _write_parquet(path: Path, chunks: Iterable[list[Row]]) -> int:
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:
         raise ExportError(
             "writing .parquet needs pyarrow: pip install 'trackplan[parquet]'"

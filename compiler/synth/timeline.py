@@ -1,22 +1,30 @@
 """One person's events in time order, as rows in PostHog's export shape.
 
 A row is (timestamp_us, uuid, event, distinct_id, person_id, properties, person_properties,
-created_at_us). Envelope fields that PostHog keeps in `properties` (source, environment, user_id,
-`$session_id`, attribution) are added here, so event builders only supply their own properties.
+created_at_us). `Envelope` reads the plan's envelope roles once: the `source` field gets the
+layer's name, the `environment` field the plan's default environment, the `user_id` field the
+user id once known, and browser layers (runtime browser, sent through posthog-js) get the session
+id under the session field's PostHog name (`$session_id`). Fields are named as the plan names
+them; a role the plan does not declare is simply not sent. Event builders supply only their own
+properties.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from typing import Any
 
-from compiler.synth import catalog as c
+from compiler.plan.model import Plan
 
 Row = tuple[int, str, str, str, str, dict[str, Any], dict[str, Any], int]
-LIBS = {"web": "web", "server": "posthog-python", "worker": "posthog-python"}
-_BASE: dict[str, dict[str, Any]] = {
-    source: {"source": source, "environment": "prod", "$lib": lib} for source, lib in LIBS.items()
-}
+START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z: a fixed start keeps output stable
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+MINUTE_US = 60_000_000
+SECOND_US = 1_000_000
+SESSION_GAP_US = 30 * MINUTE_US  # PostHog starts a new session after 30 idle minutes
+LIBS = {"browser": "web", "server": "posthog-python"}  # $lib per layer runtime
 
 
 def hex_id(r: random.Random, bits: int = 48) -> str:
@@ -37,58 +45,104 @@ def uuid4(r: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def _key(plan: Plan, role: str) -> str | None:
+    field = plan.role(role)
+    return None if field is None else field.posthog_name or field.name
+
+
+class Envelope:
+    """The plan's envelope as PostHog stores it, per layer."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.source_key = _key(plan, "source")
+        self.environment_key = _key(plan, "environment")
+        self.user_key = _key(plan, "user_id")
+        self.session_key = _key(plan, "session_id") or "$session_id"
+        self.environment = plan.codegen.default_environment
+        self.browser = frozenset(plan.browser_layers())
+        self.keys = {f.name: f.posthog_name or f.name for f in plan.envelope}  # name -> key
+        self.base: dict[str, dict[str, Any]] = {}
+        for name, layer in plan.layers.items():
+            base: dict[str, Any] = {}
+            if self.source_key is not None:
+                base[self.source_key] = name
+            if self.environment_key is not None and self.environment is not None:
+                base[self.environment_key] = self.environment
+            base["$lib"] = LIBS.get(layer.runtime, "posthog-python")
+            self.base[name] = base
+        identity = plan.identity
+        self.anonymous_prefix = identity.anonymous_prefix if identity else "anon_"
+        self.user_prefix = identity.user_prefix if identity else "usr_"
+        # The layer each event is sent from when the caller does not say: its first layer.
+        self.sources = {name: event.layers[0] for name, event in plan.events.items()}
+
+
 class Timeline:
     """Collects one person's rows; the clock only moves forward."""
 
     def __init__(
         self,
+        envelope: Envelope,
         r: random.Random,
-        sources: dict[str, str],
         start_us: int,
-        attribution: dict[str, Any],
+        attribution: Mapping[str, Any],
         person_properties: dict[str, Any],
+        *,
+        extra: Mapping[str, Any] | None = None,
+        anon_id: str | None = None,
     ) -> None:
+        self.envelope = envelope
         self.r = r
-        self.sources = sources
         self.t = start_us
         self.rows: list[Row] = []
         self.person_id = uuid4(r)
-        self.anon_id = "anon_" + hex_id(r, 64)
+        self.anon_id = anon_id or envelope.anonymous_prefix + hex_id(r, 64)
         self.distinct_id = self.anon_id
-        self.user_id: str | None = None
-        self.attribution = attribution
+        self.user_id: str | None = None  # set once known; sent on every later event
+        self.attribution = attribution  # sent on the browser events of the first session
+        self.extra = extra or {}  # envelope fields without a role, sent on every event
         self.person_properties = person_properties
         self.session_id = ""
         self.session_number = 0
-        self.last_web_us: int | None = None
-        self.credits = 0
-        self.ltv = 0.0
+        self.last_browser_us: int | None = None
 
     def wait(self, low_s: float, high_s: float) -> None:
-        self.t += int((low_s + self.r.random() * (high_s - low_s)) * c.SECOND_US)
+        self.t += int((low_s + self.r.random() * (high_s - low_s)) * SECOND_US)
 
     def new_session(self) -> None:
         self.session_id = uuid7(self.t, self.r)
         self.session_number += 1
 
-    def identify(self, user_id: str) -> None:
-        """posthog.identify(user_id): $identify links the anonymous id to the user."""
+    def identify(self, user_id: str, *, source: str) -> None:
+        """posthog-js identify(user_id): $identify links the anonymous id to the user."""
         self.user_id = user_id
         self.distinct_id = user_id
-        self.emit("$identify", {"$anon_distinct_id": self.anon_id}, source="web")
+        self.emit("$identify", {"$anon_distinct_id": self.anon_id}, source=source)
 
-    def emit(self, event: str, props: dict[str, Any], *, source: str | None = None) -> None:
-        source = source or self.sources[event]
-        full = _BASE[source].copy()
-        if source == "web":
-            if self.last_web_us is not None and self.t - self.last_web_us > c.SESSION_GAP_US:
+    def alias(self, user_id: str, *, source: str) -> None:
+        """posthog-python alias(previous_id, user_id): $create_alias from the anonymous id."""
+        self.emit("$create_alias", {"distinct_id": self.anon_id, "alias": user_id}, source=source)
+        self.user_id = user_id
+        self.distinct_id = user_id
+
+    def emit(self, event: str, props: Mapping[str, Any], *, source: str | None = None) -> None:
+        env = self.envelope
+        source = source or env.sources[event]
+        full = env.base[source].copy()
+        if source in env.browser:
+            if self.last_browser_us is not None and self.t - self.last_browser_us > SESSION_GAP_US:
                 self.new_session()
-            self.last_web_us = self.t
-            full["$session_id"] = self.session_id
+            elif not self.session_id:
+                self.new_session()
+            self.last_browser_us = self.t
+            full[env.session_key] = self.session_id
             if self.session_number == 1:
                 full.update(self.attribution)
-        if self.user_id is not None:
-            full["user_id"] = self.user_id
+        if self.extra:
+            full.update(self.extra)
+        if self.user_id is not None and env.user_key is not None:
+            full[env.user_key] = self.user_id
         full.update(props)
         lag = 150_000 + int(self.r.random() * 2_000_000)  # ingestion delay for created_at
         self.rows.append(

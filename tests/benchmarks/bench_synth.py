@@ -17,20 +17,23 @@ from compiler.plan import load_plan
 from compiler.simulation.config import config_from_plan
 from compiler.synth import synthesize
 from compiler.synth.export import write_export
+from compiler.synth.profile import load_profile
 
 USERS = 140_000  # about 1.1 million events
 ROOT = Path(__file__).resolve().parents[2]
+# The shipped plan's behaviour profile (tracking_plan/synth_profile), as `trackplan synth` uses it.
+PROFILE = load_profile(ROOT / "tracking_plan", "synth_profile")
 
 
 def _synth(plan, config, path: Path) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
-    _, chunks = synthesize(plan, config, USERS, 30, seed=1)
+    _, chunks = synthesize(plan, config, USERS, 30, seed=1, profile=PROFILE)
     count = write_export(path, (rows for rows, _ in chunks))
     return count, time.perf_counter() - start
 
 
 def _stdlib_json(plan, config, path: Path) -> float:  # type: ignore[no-untyped-def]
-    _, chunks = synthesize(plan, config, USERS, 30, seed=1)
+    _, chunks = synthesize(plan, config, USERS, 30, seed=1, profile=PROFILE)
     rows = [row for chunk, _ in chunks for row in chunk]
     start = time.perf_counter()
     with path.open("w") as f:

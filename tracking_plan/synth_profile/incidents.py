@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.synth import catalog as c
-from compiler.synth.timeline import Timeline, hex_id
+from compiler.synth.timeline import hex_id
+
+from . import catalog as c
+from .account import Account
 
 # The events this module emits: rare by design, so a small export may lack some of them.
 EVENTS = (
@@ -33,7 +35,7 @@ DATA_EXPORT = 0.02
 DELETES_ACCOUNT = 0.04  # of people who never come back
 
 
-def after_job_failure(tl: Timeline, job_id: str, reason: str) -> None:
+def after_job_failure(tl: Account, job_id: str, reason: str) -> None:
     r = tl.r
     if reason == "storage_error" and r.random() < STORAGE_ERROR_ON_FAILURE:
         tl.emit(
@@ -52,7 +54,7 @@ def after_job_failure(tl: Timeline, job_id: str, reason: str) -> None:
         )
 
 
-def before_renewal(tl: Timeline, order: dict[str, Any]) -> None:
+def before_renewal(tl: Account, order: dict[str, Any]) -> None:
     """A declined card first (retried and paid the same day), or an upgrade, now and then."""
     r, product = tl.r, order["product"]
     if r.random() < INVOICE_FAILS:
@@ -85,13 +87,13 @@ def before_renewal(tl: Timeline, order: dict[str, Any]) -> None:
         order["product"] = upgrade  # later renewals bill the new plan
 
 
-def after_notification(tl: Timeline, notification: dict[str, Any]) -> None:
+def after_notification(tl: Account, notification: dict[str, Any]) -> None:
     if tl.r.random() < NOTIFICATION_CLICKED:
         tl.wait(60, 3 * 3600)
         tl.emit("notification_clicked", notification, source="web")
 
 
-def end_of_life(tl: Timeline, came_back: bool) -> None:
+def end_of_life(tl: Account, came_back: bool) -> None:
     """A logged-in person who never came back may export their data and delete the account."""
     r = tl.r
     if tl.user_id is None or came_back:

@@ -10,21 +10,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from compiler.synth import billing, incidents, jobs
-from compiler.synth import catalog as c
-from compiler.synth.journey import first_session, page
-from compiler.synth.population import Population
-from compiler.synth.timeline import Timeline
+from . import billing, incidents, jobs
+from . import catalog as c
+from .account import Account
+from .journey import first_session, page
+from .population import Population
 
 
-def live(tl: Timeline, pop: Population, i: int) -> None:
+def live(tl: Account, pop: Population, i: int) -> None:
     """Emit every event of person i into `tl`."""
     _journey(tl, pop, i)
     # Buyers keep their account (a subscription may still renew); the rest may leave for good.
     incidents.end_of_life(tl, came_back=bool(pop.active[i]) or int(pop.reached[i]) >= 9)
 
 
-def _journey(tl: Timeline, pop: Population, i: int) -> None:
+def _journey(tl: Account, pop: Population, i: int) -> None:
     first_session(tl, pop, i)
     reached = int(pop.reached[i])
     if reached == 5 and tl.r.random() < 0.3:
@@ -44,7 +44,7 @@ def _journey(tl: Timeline, pop: Population, i: int) -> None:
     _later(tl, pop, i, downloaded_at, order)
 
 
-def _happenings(tl: Timeline, pop: Population, i: int, t8: int, order: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+def _happenings(tl: Account, pop: Population, i: int, t8: int, order: dict[str, Any] | None):  # type: ignore[no-untyped-def]
     r = tl.r
     end = int(pop.arrival_us[i]) + c.HORIZON_DAYS * c.DAY_US
     events: list[tuple[int, str]] = []
@@ -61,7 +61,7 @@ def _happenings(tl: Timeline, pop: Population, i: int, t8: int, order: dict[str,
     return sorted(events)
 
 
-def _billing_dates(tl: Timeline, pop: Population, i: int, order: dict[str, Any], end: int):  # type: ignore[no-untyped-def]
+def _billing_dates(tl: Account, pop: Population, i: int, order: dict[str, Any], end: int):  # type: ignore[no-untyped-def]
     r, product, t9 = tl.r, order["product"], tl.t
     if product.billing_period == "one-time":
         if r.random() < c.REFUND_SHARE:
@@ -81,7 +81,7 @@ def _billing_dates(tl: Timeline, pop: Population, i: int, order: dict[str, Any],
     return out
 
 
-def _later(tl: Timeline, pop: Population, i: int, t8: int, order: dict[str, Any] | None) -> None:
+def _later(tl: Account, pop: Population, i: int, t8: int, order: dict[str, Any] | None) -> None:
     for when, kind in _happenings(tl, pop, i, t8, order):
         last_seen = tl.t
         tl.t = max(tl.t, when)
@@ -93,10 +93,10 @@ def _later(tl: Timeline, pop: Population, i: int, t8: int, order: dict[str, Any]
             )
 
 
-def _return_session(tl: Timeline, pop: Population, i: int, last_seen: int, buyer: bool) -> None:
+def _return_session(tl: Account, pop: Population, i: int, last_seen: int, buyer: bool) -> None:
     r = tl.r
     tl.new_session()
-    tl.last_web_us = tl.t
+    tl.last_browser_us = tl.t
     hours = round((tl.t - last_seen) / c.HOUR_US, 2)
     tl.emit(
         "return_session", {"hours_since_last_session": hours, "session_number": tl.session_number}
@@ -112,7 +112,7 @@ def _return_session(tl: Timeline, pop: Population, i: int, last_seen: int, buyer
         _returning_job(tl)
 
 
-def _returning_job(tl: Timeline) -> None:
+def _returning_job(tl: Account) -> None:
     r = tl.r
     success = r.random() < c.RETURN_JOB_SUCCESS
     job_id = jobs.run_job(tl, success=success, slow=r.random() < 0.1, returning=True)

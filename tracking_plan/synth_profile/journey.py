@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.synth import catalog as c
-from compiler.synth.population import Population
-from compiler.synth.timeline import Timeline, hex_id
+from compiler.synth.timeline import hex_id
+
+from . import catalog as c
+from .account import Account
+from .population import Population
 
 
 def attribution(pop: Population, i: int, r: Any) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def page(pop: Population, i: int, path: str) -> dict[str, Any]:
     }
 
 
-def first_session(tl: Timeline, pop: Population, i: int) -> None:
+def first_session(tl: Account, pop: Population, i: int) -> None:
     """S0 to S5; stops at the last state the person reached."""
     r, reached = tl.r, pop.reached[i]
     tl.new_session()
@@ -76,7 +78,7 @@ def first_session(tl: Timeline, pop: Population, i: int) -> None:
     _signup(tl, pop, i)
 
 
-def _signup(tl: Timeline, pop: Population, i: int) -> None:
+def _signup(tl: Account, pop: Population, i: int) -> None:
     r, reached = tl.r, pop.reached[i]
     on_landing = 4 + r.random() * 110
     tl.t += int(on_landing * c.SECOND_US)
@@ -107,7 +109,7 @@ def _signup(tl: Timeline, pop: Population, i: int) -> None:
         tl.wait(5, 600)
         tl.emit("auth_email_link_clicked", {})
     tl.wait(0.5, 3)
-    tl.identify("usr_" + hex_id(r, 64))
+    tl.identify("usr_" + hex_id(r, 64), source="web")
     tl.emit(
         "login_success", {"auth_method": auth, "email_domain_type": domain, "account_age_days": 0}
     )
@@ -116,7 +118,7 @@ def _signup(tl: Timeline, pop: Population, i: int) -> None:
     _credits(tl, pop, i)
 
 
-def _credits(tl: Timeline, pop: Population, i: int) -> None:
+def _credits(tl: Account, pop: Population, i: int) -> None:
     grant = int(pop.grant[i])
     tl.wait(0.2, 2)
     tl.credits = grant

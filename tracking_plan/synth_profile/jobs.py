@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.synth import catalog as c
-from compiler.synth import incidents
-from compiler.synth.timeline import Timeline, hex_id
+from compiler.synth.timeline import hex_id
+
+from . import catalog as c
+from . import incidents
+from .account import Account
 
 _DURATIONS = ((5, "0-10s"), (20, "10-30s"), (45, "30-60s"), (90, "60s+"))
 _RESOLUTIONS = ("720p", "1080p", "1080p", "4k", "sd")
 
 
-def _media(tl: Timeline) -> dict[str, Any]:
+def _media(tl: Account) -> dict[str, Any]:
     r = tl.r
     seconds, bucket = _DURATIONS[int(r.random() * len(_DURATIONS))]
     duration = round(seconds * (0.5 + r.random()), 1)
@@ -36,13 +38,13 @@ def _media(tl: Timeline) -> dict[str, Any]:
     }
 
 
-def abandoned_upload(tl: Timeline) -> None:
+def abandoned_upload(tl: Account) -> None:
     """Started an upload and left before it finished (no upload_completed)."""
     tl.wait(5, 60)
     tl.emit("upload_started", {"upload_id": "upl_" + hex_id(tl.r)} | _media(tl))
 
 
-def run_job(tl: Timeline, *, success: bool, slow: bool = False, returning: bool = False) -> str:
+def run_job(tl: Account, *, success: bool, slow: bool = False, returning: bool = False) -> str:
     """One job from upload to its outcome; returns its job_id. Needs a credit."""
     r = tl.r
     upload_id, job_id = "upl_" + hex_id(r), "job_" + hex_id(r)
@@ -79,7 +81,7 @@ def run_job(tl: Timeline, *, success: bool, slow: bool = False, returning: bool 
 
 
 def _complete(
-    tl: Timeline,
+    tl: Account,
     job_id: str,
     mode: str,
     before: int,
@@ -127,7 +129,7 @@ def _complete(
         tl.emit("low_credits_warning_shown", {"credits_balance": tl.credits})
 
 
-def _fail(tl: Timeline, job_id: str, mode: str, before: int, queue_ms: int, platform: str) -> None:
+def _fail(tl: Account, job_id: str, mode: str, before: int, queue_ms: int, platform: str) -> None:
     r = tl.r
     reason = _pick(r.random(), c.FAILURES)
     ms = c.TIMEOUT_MS if reason == "timeout" else int(2_000 + r.random() * 60_000)
@@ -175,7 +177,7 @@ def _fail(tl: Timeline, job_id: str, mode: str, before: int, queue_ms: int, plat
     incidents.after_job_failure(tl, job_id, reason)
 
 
-def download(tl: Timeline, job_id: str, attempt: int = 1) -> None:
+def download(tl: Account, job_id: str, attempt: int = 1) -> None:
     tl.wait(3, 60)
     tl.emit("download_clicked", {"job_id": job_id, "download_attempt": attempt})
     tl.wait(1, 20)

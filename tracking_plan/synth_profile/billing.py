@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.synth import catalog as c
-from compiler.synth import incidents
-from compiler.synth.timeline import Timeline, hex_id
+from compiler.synth.timeline import hex_id
+
+from . import catalog as c
+from . import incidents
+from .account import Account
 
 
-def _price(tl: Timeline, product: c.Product) -> tuple[float, str | None]:
+def _price(tl: Account, product: c.Product) -> tuple[float, str | None]:
     if tl.r.random() < c.COUPON_SHARE:
         return round(product.price * c.COUPON_DISCOUNT, 2), c.COUPON
     return product.price, None
 
 
-def _checkout(tl: Timeline, product: c.Product, price: float, coupon: str | None) -> None:
+def _checkout(tl: Account, product: c.Product, price: float, coupon: str | None) -> None:
     tl.emit(
         "checkout_started",
         {
@@ -36,7 +38,7 @@ def _checkout(tl: Timeline, product: c.Product, price: float, coupon: str | None
     tl.wait(1, 5)
 
 
-def purchase(tl: Timeline, product: c.Product) -> dict[str, Any]:
+def purchase(tl: Account, product: c.Product) -> dict[str, Any]:
     """checkout -> purchase_completed (S9); a subscription also starts. Returns the order."""
     tl.wait(10, 300)
     if tl.credits <= c.LOW_CREDITS:
@@ -85,7 +87,7 @@ def purchase(tl: Timeline, product: c.Product) -> dict[str, Any]:
     return order
 
 
-def renew(tl: Timeline, order: dict[str, Any]) -> None:
+def renew(tl: Account, order: dict[str, Any]) -> None:
     incidents.before_renewal(tl, order)
     product = order["product"]
     tl.credits += product.credits
@@ -105,7 +107,7 @@ def renew(tl: Timeline, order: dict[str, Any]) -> None:
     )
 
 
-def cancel(tl: Timeline, order: dict[str, Any]) -> None:
+def cancel(tl: Account, order: dict[str, Any]) -> None:
     product = order["product"]
     reason = c.CANCEL_REASONS[int(tl.r.random() * len(c.CANCEL_REASONS))]
     tl.emit(
@@ -120,7 +122,7 @@ def cancel(tl: Timeline, order: dict[str, Any]) -> None:
     )
 
 
-def refund(tl: Timeline, order: dict[str, Any]) -> None:
+def refund(tl: Account, order: dict[str, Any]) -> None:
     tl.emit(
         "refund_issued",
         {
@@ -133,7 +135,7 @@ def refund(tl: Timeline, order: dict[str, Any]) -> None:
     )
 
 
-def topup(tl: Timeline) -> None:
+def topup(tl: Account) -> None:
     """From the low-credits warning to a credit pack."""
     tl.emit("low_credits_warning_shown", {"credits_balance": tl.credits})
     pack = c.TOPUPS[int(tl.r.random() * len(c.TOPUPS))]

@@ -15,7 +15,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler.simulation.config import SimConfig
-from compiler.synth import catalog as c
+
+from . import catalog as c
+
+
+@dataclass(frozen=True)
+class HazardNumbers:
+    """The config's hazard as this profile uses it (covariates failed_job and slow_job)."""
+
+    base: float
+    extra_if_failed_job: float
+    extra_if_slow_job: float
+    slow_job_share: float
+    max: float
+
+
+def hazard_numbers(config: SimConfig) -> HazardNumbers:
+    h = config.hazard
+    if h is None or not {"failed_job", "slow_job"} <= set(h.covariates):
+        raise ValueError(
+            "the BlankLogo profile needs a hazard with covariates failed_job, slow_job"
+        )
+    failed, slow = h.covariates["failed_job"], h.covariates["slow_job"]
+    return HazardNumbers(h.base, failed.extra, slow.extra, slow.share, h.max)
 
 
 @dataclass(frozen=True)
@@ -41,7 +63,8 @@ class Population:
 
     @property
     def churned(self) -> np.ndarray:
-        return (self.reached >= 8) & ~self.active
+        out: np.ndarray = (self.reached >= 8) & ~self.active
+        return out
 
 
 def _choice(
@@ -74,7 +97,7 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
     only_failures = reached == 6
     failed_before[only_failures] = 1 + (rng.random(only_failures.sum()) < 0.4)
     failed_before[reached < 6] = 0
-    slow = (rng.random(n) < config.churn_hazard.slow_job_share) & (reached >= 7)
+    slow = (rng.random(n) < hazard_numbers(config).slow_job_share) & (reached >= 7)
     hazard, active = _churn(config, reached, failed_before, slow, grant, rng)
     product = np.where(
         reached >= 9, rng.choice(len(c.PRICE_LIST), size=n, p=[p.weight for p in c.PRICE_LIST]), -1
@@ -111,7 +134,7 @@ def _churn(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each person's 30-day churn probability after the first download, and who stays."""
-    h = config.churn_hazard
+    h = hazard_numbers(config)
     low = (grant - 1) <= c.LOW_CREDITS
     raw = (
         h.base
