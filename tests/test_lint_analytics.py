@@ -367,3 +367,20 @@ def test_churn_revenue_and_hazard_errors_point_at_their_lines(tmp_path):
             c[0] == code and c[1] == "extra.yaml" and c[2] == line and words in c[3] for c in found
         ), (code, line, words, found)
     assert load_plan(plan_dir).plan.hazard is None
+
+
+def test_every_layer_must_be_a_value_of_the_source_field(tmp_path):
+    plan_dir = plan_with(
+        tmp_path,
+        """\
+        layers:
+          mobile: {runtime: browser, description: The app.}
+        """,
+    )
+    assert (
+        "  source:\n    type: string\n    enum: [web, server]\n"
+        in (plan_dir / "plan.yaml").read_text()
+    )
+    found = codes(plan_dir)
+    assert [c[:3] for c in found] == [("TP009", "extra.yaml", 2)], found
+    assert "layer 'mobile' is not a value of 'source'" in found[0][3]

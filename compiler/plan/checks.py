@@ -203,12 +203,34 @@ def unused(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
         )
 
 
+def source_values(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
+    """The source role's values must allow every layer: the trackers send the layer's name."""
+    field = plan.role("source")
+    if field is None or not field.property.enum:
+        return
+    if not all(isinstance(v, str) for v in field.property.enum):
+        return  # a bad enum is reported where it is written (TP009); this would only echo it
+    allowed = set(field.property.enum)
+    layers: dict[str, Any] = sections.values.get("layers", {})
+    for name, layer in plan.layers.items():
+        if name not in allowed:
+            values = ", ".join(str(v) for v in field.property.enum)
+            loc = layers.get(name)
+            yield error(
+                "TP009",
+                f"layer '{name}' is not a value of '{field.name}' (the source field: {values}); "
+                "every event this layer sends would fail its schema",
+                getattr(loc, "loc", None) or field.property.location,
+            )
+
+
 RULES: tuple[Callable[[m.Plan, Sections], Iterator[Diagnostic]], ...] = (
     naming,
     collisions,
     definitions,
     deprecations,
     unused,
+    source_values,
 )
 
 

@@ -79,10 +79,14 @@ class PlanResult:
         return tuple(d for d in self.diagnostics if d.location and d.location.file == file)
 
 
-def load_plan(plan_dir: Path) -> PlanResult:
+def load_plan(plan_dir: Path | str) -> PlanResult:
     """Read every YAML file under `plan_dir` and resolve the plan, collecting all diagnostics."""
+    plan_dir = Path(plan_dir)
     if not plan_dir.is_dir():
-        raise PlanNotFound(f"plan directory not found: {plan_dir}")
+        raise PlanNotFound(
+            f"plan directory not found: {plan_dir} (give --plan DIR, or start one with "
+            f"`trackplan init {plan_dir}`)"
+        )
     paths = plan_files(plan_dir)
     if not paths:
         raise PlanNotFound(f"no .yaml files in plan directory {plan_dir}")
