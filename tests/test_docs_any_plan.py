@@ -124,3 +124,13 @@ def test_docs_code_names_no_company_specifics():
     for path in DOCS_CODE:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not banned.search(line), f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+
+
+def test_a_plan_without_meta_has_no_meta_page_or_link(minimal_plan):
+    with_meta = render_site(minimal_plan)
+    assert PurePosixPath("meta.html") in with_meta
+    assert 'href="meta.html"' in with_meta[PurePosixPath("index.html")]
+    without = render_site(dataclasses.replace(minimal_plan, meta=None))
+    assert PurePosixPath("meta.html") not in without
+    assert not any("meta.html" in text for text in without.values())
+    _links_resolve(without)

@@ -50,7 +50,6 @@ def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath,
     files: dict[str, str] = {
         "index.html": _page(env, "home", top, page=overview.home_page(plan, health)),
         "properties.html": _page(env, "properties", top, entries=overview.property_index(plan)),
-        "meta.html": _page(env, "meta", top, rows=overview.meta_rows(plan)),
         "glossary.html": _page(env, "glossary", top, page=overview.glossary_page(plan)),
         "funnel.html": _page(
             env,
@@ -61,6 +60,8 @@ def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath,
         ),
         "assets/search-index.js": search_script(plan),
     }
+    if plan.meta is not None:  # no Meta destination, no Meta page or link
+        files["meta.html"] = _page(env, "meta", top, rows=overview.meta_rows(plan))
     for name in ASSETS:
         files[f"assets/{name}"] = _asset(env, name)
     for event in plan.events.values():
