@@ -14,7 +14,7 @@
              the offset after the last line scanned
      tables: (classes u8[256], trans i32[states*classes], checks i32[2*checks],
               slots i32[8*slots], keybytes u8[], events i32[3*events], columns i32[6*3],
-              anon u8[])
+              anon u8[], user_key u8[] (the user id's key in properties; empty: none))
      params: (classes, slots, safe_any check, strict_system, identity rules on, accept_from)
      outputs: (status, event, ts, start), each with room for the same number of lines:
      status: u8 per line   0 = read it with DuckDB, 1 = clean (no check reads it), 2 = blank,
@@ -51,6 +51,8 @@ typedef struct {
     const int32_t *columns; /* per column: checked, required, min len, max len, dfa, dfa */
     const uint8_t *anon;
     Py_ssize_t anon_len;
+    const uint8_t *user_key; /* the key of the plan's user id (role user_id); empty: none */
+    Py_ssize_t user_len;
     int32_t nclasses, nslots, safe_any, strict, identity, accept_from;
     int shift; /* 64 - log2(nslots): a hash's top bits pick its slot */
     const uint8_t *end; /* the end of the data: reads stop there */
@@ -458,7 +460,9 @@ static const uint8_t *string_content(const uint8_t *s, Span v, int null_ok, int 
 enum { K_UUID, K_ID, K_EVENT, K_DISTINCT_ID, K_TIMESTAMP, K_PERSON_ID, K_PROPERTIES, K_OTHER,
        K_CANONICAL };
 /* A line with a canonical key at the top (source, environment, user_id, experiment_variant,
-   session_id) is in the project's own shape: DuckDB reads it. */
+   session_id) is in the project's own shape: DuckDB reads it. These are the exports reader's
+   list (CANONICAL_TOP in compiler/exports/load.py: the top-level keys it moves into
+   `properties`), not the plan's; the two lists must stay the same. */
 
 static inline int is_word(const uint8_t *p, const char *w, Py_ssize_t n) {
     return memcmp(p, w, (size_t)n) == 0;
@@ -534,7 +538,9 @@ static int properties_ok(const Tables *t, int32_t ev, const uint8_t *s, Py_ssize
         } else {
             return 0; /* undocumented, or a plan key this event does not have */
         }
-        if (klen == 7 && memcmp(key, "user_id", 7) == 0 && *i < n && s[*i] == '"') *user_id = 1;
+        if (klen == t->user_len && klen > 0 && memcmp(key, t->user_key, (size_t)klen) == 0 &&
+            *i < n && s[*i] == '"')
+            *user_id = 1;
         if (!check_value(t, check, s, n, i, plain)) return 0;
         ws(s, n, i);
         if (*i >= n) return 0;
@@ -647,11 +653,12 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int plain,
     }
 
     /* Rows a cross-row check reads go to DuckDB with their properties: as records (see
-       kept()) when the line is plain, else as JSON through the SQL screen again. */
+       kept()) when the line is plain, else as JSON through the SQL screen again. Without a
+       user id field the identity rules check no user id, so its absence keeps no row. */
     int keep = (flags & EV_KEEP) ||
-               (t->identity && (!user_id || (person_id != NULL && did_len >= t->anon_len &&
-                                             memcmp(distinct_id, t->anon,
-                                                    (size_t)t->anon_len) == 0)));
+               (t->identity && ((t->user_len > 0 && !user_id) ||
+                                (person_id != NULL && did_len >= t->anon_len &&
+                                 memcmp(distinct_id, t->anon, (size_t)t->anon_len) == 0)));
     if (keep) return plain ? KEPT : TO_DUCKDB;
     *event = (int16_t)ev;
     return CLEAN;
@@ -695,7 +702,7 @@ static int get(PyObject *tuple, Py_ssize_t k, Py_buffer *view, int writable) {
 }
 
 static PyObject *scan(PyObject *self, PyObject *args) {
-    Py_buffer data, tab[8], out[4];
+    Py_buffer data, tab[9], out[4];
     PyObject *tables, *params, *outputs;
     int got = 0, outs = 0;
     Py_ssize_t lines = 0, capacity, consumed = 0;
@@ -704,11 +711,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*O!O!O!|n", &data, &PyTuple_Type, &tables, &PyTuple_Type,
                           &params, &PyTuple_Type, &outputs, &from))
         return NULL;
-    if (PyTuple_Size(tables) != 8 || PyTuple_Size(params) != 6 || PyTuple_Size(outputs) != 4) {
-        PyErr_SetString(PyExc_ValueError, "scan: 8 tables, 6 params and 4 outputs expected");
+    if (PyTuple_Size(tables) != 9 || PyTuple_Size(params) != 6 || PyTuple_Size(outputs) != 4) {
+        PyErr_SetString(PyExc_ValueError, "scan: 9 tables, 6 params and 4 outputs expected");
         goto fail;
     }
-    for (; got < 8; got++)
+    for (; got < 9; got++)
         if (!get(tables, got, &tab[got], 0)) goto fail;
     for (; outs < 4; outs++)
         if (!get(outputs, outs, &out[outs], 1)) goto fail;
@@ -716,6 +723,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     t.classes = tab[0].buf, t.trans = tab[1].buf, t.checks = tab[2].buf, t.slots = tab[3].buf;
     t.keybytes = tab[4].buf, t.events = tab[5].buf, t.columns = tab[6].buf;
     t.anon = tab[7].buf, t.anon_len = tab[7].len;
+    t.user_key = tab[8].buf, t.user_len = tab[8].len;
     t.nclasses = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 0));
     t.nslots = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 1));
     t.safe_any = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 2));

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compiler.plan.model import Plan
 from compiler.targets import Target
+from compiler.templating import DEFAULT_SOURCE
 
 # Files a build never owns even inside a target's folder: installs, caches, build products.
 IGNORED_PARTS = frozenset(
@@ -34,10 +36,28 @@ class Changes:
         )
 
 
-def render_all(plan: Plan, targets: Iterable[Target]) -> dict[PurePosixPath, str]:
+def plan_source(plan_dir: Path, cwd: Path | None = None) -> str:
+    """The plan directory as generated headers name it: as the user gave it when relative, else
+    relative to `cwd` when inside it, else its last part, so a header never holds an absolute
+    path (and reads the same on every machine). POSIX separators, no `./` or trailing `/`."""
+    if not plan_dir.is_absolute():
+        text = os.path.normpath(plan_dir)
+    else:
+        base = (cwd or Path.cwd()).resolve()
+        try:
+            text = str(plan_dir.resolve().relative_to(base))
+        except ValueError:
+            text = plan_dir.resolve().name or DEFAULT_SOURCE
+    return PurePosixPath(Path(text).as_posix()).as_posix()
+
+
+def render_all(
+    plan: Plan, targets: Iterable[Target], source: str = DEFAULT_SOURCE
+) -> dict[PurePosixPath, str]:
+    """Every file of `targets`; `source` is the plan directory their headers name."""
     files: dict[PurePosixPath, str] = {}
     for target in targets:
-        for path, text in target.render(plan).items():
+        for path, text in target.render(plan, source).items():
             if path.parts[0] != target.output_dir:
                 raise ValueError(
                     f"target {target.name} rendered {path} outside {target.output_dir}/"

@@ -22,7 +22,7 @@ def _words(name: str) -> list[str]:
 
 
 def python_identifier(name: str) -> str:
-    """`processing_completed` -> `processing_completed`; `class` -> `class_`."""
+    """`order_placed` -> `order_placed`; `class` -> `class_`."""
     ident = "_".join(_words(name)) or "_"
     if ident[0].isdigit():
         ident = "_" + ident
@@ -30,13 +30,13 @@ def python_identifier(name: str) -> str:
 
 
 def pascal_case(name: str) -> str:
-    """`processing_completed` -> `ProcessingCompleted` (class and type names)."""
+    """`order_placed` -> `OrderPlaced` (class and type names)."""
     ident = "".join(w[:1].upper() + w[1:] for w in _words(name)) or "_"
     return "_" + ident if ident[0].isdigit() else ident
 
 
 def camel_case(name: str) -> str:
-    """`processing_completed` -> `processingCompleted` (TypeScript methods)."""
+    """`order_placed` -> `orderPlaced` (TypeScript methods)."""
     pascal = pascal_case(name)
     ident = pascal[:1].lower() + pascal[1:]
     return ident + "_" if ident in _TS_RESERVED else ident

@@ -1,7 +1,9 @@
 """Plan-valid PostHog rows for tests and the audit benchmark (not a product feature).
 
 `valid_properties` gives one value per property that satisfies its schema, so a row built from
-it is clean; tests then mutate such rows. `write_posthog_jsonl` streams a large batch-export
+it is clean; tests then mutate such rows. Envelope fields the SDK or tracker fills (source,
+environment, session id) are found by their role, under the plan's names, and left out when
+the plan has no such role. `write_posthog_jsonl` streams a large batch-export
 file fast: it pre-renders a few hundred property blocks and fills in ids and times per line.
 """
 
@@ -15,7 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from compiler.plan.model import Event, Plan, Property
+from jsonschema import Draft202012Validator
+
+from compiler.plan.model import EnvelopeField, Event, Plan, Property
+from compiler.targets.jsonschema import property_schema
 
 _FORMAT_VALUES = {
     "date-time": "2026-01-12T10:00:00+00:00",
@@ -64,16 +69,33 @@ def valid_value(prop: Property, rng: random.Random) -> Any:
     return text
 
 
+def _key(field: EnvelopeField) -> str:
+    return field.posthog_name or field.name
+
+
+def _session_value(prop: Property) -> Any:
+    """A fixed session id when the plan's property accepts it (no draw from the row's rng)."""
+    text = "sess_abc123"
+    if Draft202012Validator(property_schema(prop)).is_valid(text):
+        return text
+    return valid_value(prop, random.Random(0))
+
+
 def valid_properties(plan: Plan, event: Event, rng: random.Random) -> dict[str, Any]:
-    """PostHog-shaped `properties` for `event`: envelope fields inside, session as $session_id."""
-    props: dict[str, Any] = {
-        "source": rng.choice(list(event.layers)),
-        "environment": "prod",
-        "$session_id": "sess_abc123",
-        "$lib": "posthog-python",
-        "$lib_version": "7.0.0",
-        "token": "phc_test",
-    }
+    """PostHog-shaped `properties` for `event`: envelope fields inside, under their PostHog
+    names (BlankLogo's session id as $session_id)."""
+    props: dict[str, Any] = {}
+    source, environment = plan.role("source"), plan.role("environment")
+    session = plan.role("session_id")
+    if source is not None:
+        props[_key(source)] = rng.choice(list(event.layers))
+    if environment is not None:
+        props[_key(environment)] = plan.codegen.default_environment
+    if session is not None:
+        props[_key(session)] = _session_value(session.property)
+    props.update({"$lib": "posthog-python", "$lib_version": "7.0.0"})
+    if "token" in plan.conventions.sdk_properties:
+        props["token"] = "phc_test"
     for field in plan.envelope:
         if field.name in event.envelope_required and field.placement == "top":
             props.setdefault(field.name, valid_value(field.property, rng))
@@ -107,15 +129,19 @@ def _templates(plan: Plan, rng: random.Random, count: int) -> list[tuple[str, st
     ruled = {e for rule in plan.sequence_rules.values() for e in rule.events}
     if plan.identity:
         ruled.add(plan.identity.stitch_on)
+    user = plan.role("user_id")
     names = [
-        n for n in plan.events if n not in ruled and "user_id" in plan.events[n].envelope_required
+        n
+        for n in plan.events
+        if n not in ruled and user is not None and user.name in plan.events[n].envelope_required
     ]
     names += [n for n in plan.events if n not in ruled and n not in names]
     out = []
     for i in range(count):
         name = names[i % len(names)]
         props = valid_properties(plan, plan.events[name], rng)
-        props["user_id"] = "usr_{n}"
+        if user is not None:
+            props[_key(user)] = "usr_{n}"
         block = (
             json.dumps(props, separators=(",", ":")).replace("%", "%%").replace("usr_{n}", "usr_%d")
         )
@@ -126,15 +152,17 @@ def _templates(plan: Plan, rng: random.Random, count: int) -> list[tuple[str, st
 def posthog_lines(plan: Plan, rows: int, seed: int = 7) -> Iterator[str]:
     """`rows` JSONL lines of a PostHog batch export; persons are identified users throughout."""
     rng = random.Random(seed)
-    templates = _templates(plan, rng, 400)
+    # The user id fills a template's %d, when the plan has a user id field.
+    templates = [(n, b, "%d" in b.replace("%%", "")) for n, b in _templates(plan, rng, 400)]
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(rows):
-        name, block = templates[i % len(templates)]
+        name, template, has_user = templates[i % len(templates)]
         user = i % 50_000
+        block = template % user if has_user else template % ()
         ts = (start + timedelta(seconds=i)).isoformat()
         yield (
             f'{{"uuid":"{uuidlib.UUID(int=i + 1)}","event":"{name}",'
-            f'"properties":{block % user},"distinct_id":"usr_{user}",'
+            f'"properties":{block},"distinct_id":"usr_{user}",'
             f'"timestamp":"{ts}","created_at":"{ts}","elements_chain":"",'
             f'"person_id":"person-{user}","person_properties":{{}}}}\n'
         )

@@ -14,20 +14,21 @@ from compiler.plan import Plan
 from compiler.targets import get
 
 # Rendering the shipped plan's Python package takes seconds (datamodel-codegen + black): once
-# per test session and plan is enough. Keyed by id(): plans are session fixtures.
-_RENDERED: dict[tuple[int, str], dict[PurePosixPath, str]] = {}
+# per test session and plan is enough. Keyed by id(): plans are session fixtures (and kept
+# alive here, so an id is never reused by another plan).
+_RENDERED: dict[tuple[int, str, str], tuple[Plan, dict[PurePosixPath, str]]] = {}
 
 
-def rendered(plan: Plan, target: str) -> dict[PurePosixPath, str]:
-    key = (id(plan), target)
+def rendered(plan: Plan, target: str, source: str = "tracking_plan") -> dict[PurePosixPath, str]:
+    key = (id(plan), target, source)
     if key not in _RENDERED:
-        _RENDERED[key] = get(target).render(plan)
-    return _RENDERED[key]
+        _RENDERED[key] = (plan, get(target).render(plan, source))
+    return _RENDERED[key][1]
 
 
-def write_target(plan: Plan, target: str, root: Path) -> Path:
+def write_target(plan: Plan, target: str, root: Path, source: str = "tracking_plan") -> Path:
     """Write `target`'s files for `plan` under `root`; returns root/<output_dir>."""
-    for rel, text in rendered(plan, target).items():
+    for rel, text in rendered(plan, target, source).items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -36,12 +37,14 @@ def write_target(plan: Plan, target: str, root: Path) -> Path:
 
 @contextmanager
 def python_package(plan: Plan, root: Path) -> Iterator[ModuleType]:
-    """The generated `blanklogo_analytics` for `plan`, imported from `root`, then forgotten."""
+    """The generated package for `plan` (its codegen name), imported from `root`, then
+    forgotten."""
     folder = write_target(plan, "python", root)
+    package = plan.codegen.python_package
     sys.path.insert(0, str(folder))
     try:
-        yield importlib.import_module("blanklogo_analytics")
+        yield importlib.import_module(package)
     finally:
         sys.path.remove(str(folder))
-        for name in [m for m in sys.modules if m.startswith("blanklogo_analytics")]:
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]

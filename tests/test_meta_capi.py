@@ -14,9 +14,16 @@ import pytest
 from generated_packages import python_package
 
 from compiler.plan import Plan
+from compiler.targets import typescript
+from tests.codegen_plans import orbit_plan
 
 WHEN = datetime(2026, 11, 20, 12, 0, 0, 123000, tzinfo=UTC)
 PURCHASE = {"price": 19.0, "currency": "USD", "fbclid": "IwAR2xYz_AbC", "order_id": "ord_1"}
+
+
+@pytest.fixture(scope="module")
+def orbit(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    return orbit_plan(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +172,27 @@ def test_send_capi_posts_through_the_injected_function(meta: ModuleType) -> None
     assert answers == [{"events_received": 1000}, {"events_received": 1}]
     assert posted[0][0] == "https://graph.facebook.com/v21.0/123/events?access_token=tok"
     assert posted[0][1]["test_event_code"] == "TEST1" and split.too_old == ()
+
+
+def test_a_plan_without_destinations_gets_no_meta_code(
+    orbit: Plan, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert orbit.meta is None  # ORBIT has no `destinations` section at all
+    with python_package(orbit, tmp_path_factory.mktemp("nometa")) as package:
+        assert not hasattr(package, "meta") and "meta" not in package.__all__
+        assert package.PLAN_NAME == "Orbit"
+    files = typescript.render(orbit)
+    assert not any(p.name == "meta.ts" for p in files)
+    assert not any("pixelCall" in text or "fbq" in text for text in files.values())
+
+
+def test_another_plans_mapping_is_its_own(
+    minimal_plan: Plan, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with python_package(minimal_plan, tmp_path_factory.mktemp("minimeta")) as package:
+        meta = package.meta
+        assert set(meta.MAPPINGS) == {"purchase_completed"}
+        event = meta.capi_event("purchase_completed", {"price": 5.0, "currency": "EUR"})
+        assert event["event_name"] == "Purchase"
+        assert event["custom_data"] == {"value": 5.0, "currency": "EUR"}
+        assert meta.capi_event("job_created", {"job_id": "job_1", "mode": "crop"}) is None

@@ -15,3 +15,13 @@ def test_typescript_names():
     assert camel_case("delete") == "delete_"
     assert ts_property_key("$session_id") == "$session_id"
     assert ts_property_key("0-10s") == '"0-10s"'
+
+
+def test_names_built_from_any_plans_layers_and_events():
+    # Layer names become tracker classes in both languages, whatever the plan calls them.
+    assert pascal_case("mobile_web") + "Tracker" == "MobileWebTracker"
+    assert pascal_case("kiosk") + "Tracker" == "KioskTracker"
+    assert camel_case("ride_booked") == "rideBooked"
+    assert python_identifier("ride-booked.v2") == "ride_booked_v2"
+    assert pascal_case("2fa_verified") == "_2faVerified"
+    assert camel_case("import") == "import_"

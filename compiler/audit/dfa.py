@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any, cast
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class _Nfa:
             self.edges[start].append((_class_mask(op, arg), end))
             return end
         if op == sre_c.SUBPATTERN:
-            _group, add, remove, sub = arg  # type: ignore[misc]
+            _group, add, remove, sub = cast(tuple[object, int, int, list[Any]], arg)
             if add or remove:
                 raise Unsupported("inline flags")
             return self.items(start, list(sub))
@@ -92,8 +93,8 @@ class _Nfa:
                 self.eps[self.items(first, list(alt))].append(end)
             return end
         if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
-            low, high, sub = arg  # type: ignore[misc]
-            sub = list(sub)
+            low, high, body = cast(tuple[int, int, list[Any]], arg)
+            sub = list(body)
             for _ in range(low):
                 start = self.items(start, sub)
             if high == sre_c.MAXREPEAT:

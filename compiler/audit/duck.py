@@ -168,20 +168,21 @@ def column_failures(rules: AuditRules) -> list[tuple[str, str, str]]:
     """(kind, column, SQL condition) for each way an envelope column of a plan event fails."""
     out = []
     for col in rules.columns:
+        c = col.column  # PostHog's column; findings name the plan's field
         if col.required:
-            out.append(("missing_envelope_field", col.name, f"{col.name} IS NULL"))
-        if col.name == "timestamp":
+            out.append(("missing_envelope_field", col.name, f"{c} IS NULL"))
+        if c == "timestamp":
             continue  # a typed column: a valid date-time whenever present
         failed = []
         if col.prop.min_length is not None:
-            failed.append(f"length({col.name}) < {col.prop.min_length}")
+            failed.append(f"length({c}) < {col.prop.min_length}")
         if col.prop.max_length is not None:
-            failed.append(f"length({col.name}) > {col.prop.max_length}")
+            failed.append(f"length({c}) > {col.prop.max_length}")
         for pattern in (col.prop.pattern, FORMAT_PATTERNS.get(col.prop.format or "")):
             if pattern:
-                failed.append(f"NOT regexp_matches({col.name}, {lit(pattern)})")
+                failed.append(f"NOT regexp_matches({c}, {lit(pattern)})")
         if failed:
-            condition = f"{col.name} IS NOT NULL AND ({' OR '.join(failed)})"
+            condition = f"{c} IS NOT NULL AND ({' OR '.join(failed)})"
             out.append(("constraint_violation", col.name, condition))
     return out
 

@@ -125,7 +125,7 @@ def build(rules: AuditRules) -> ScanTables:
         for bit, rule in enumerate(keys):
             value = None
             if rule.key not in rules.deprecated:
-                layers = rules.source_layers(name) if rule.name == "source" else None
+                layers = rules.source_layers(name) if rule.name == rules.source_name else None
                 # The regex depends on the event only through nullability and layers.
                 memo = (rule.key, rule.nullable_for(name), layers)
                 if memo not in regex_of:
@@ -160,9 +160,9 @@ def build(rules: AuditRules) -> ScanTables:
     columns = np.full((len(COLUMNS), 6), -1, dtype=np.int32)
     columns[:, :3] = 0
     for col in rules.columns:
-        if col.name not in COLUMNS:
+        if col.column not in COLUMNS:
             continue  # timestamp: the scanner parses it, or sends the line to DuckDB
-        row = columns[COLUMNS.index(col.name)]
+        row = columns[COLUMNS.index(col.column)]
         row[0], row[1] = 1, int(col.required)
         row[2] = col.prop.min_length or 0
         row[3] = -1 if col.prop.max_length is None else col.prop.max_length
@@ -181,6 +181,7 @@ def build(rules: AuditRules) -> ScanTables:
                 row[k] = starts[-row[k] - 1]
     slots, keybytes = _slots(entries)
     anon = plan.identity.anonymous_prefix.encode() if plan.identity is not None else b""
+    user = (rules.user_key or "").encode()  # empty: no user id field, no check of one
     return ScanTables(
         tables=(
             table.classes,
@@ -191,6 +192,7 @@ def build(rules: AuditRules) -> ScanTables:
             events.reshape(-1),
             columns.reshape(-1),
             anon,
+            user,
         ),
         params=(
             width,

@@ -2,8 +2,9 @@
 
 Slow by design and kept simple: it is the definition the DuckDB and SQL engines are tested
 against. Each PostHog-shaped row is turned back into the canonical §10 shape (envelope fields
-at the top, `$session_id` as `session_id`), validated with `event_schema`, and each schema
-error is classified into a finding kind.
+at the top under the plan's names, `$session_id` as `session_id`; PostHog's columns as the
+fields with their roles), validated with `event_schema`, and each schema error is classified
+into a finding kind.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from jsonschema import Draft202012Validator, FormatChecker
 from compiler.audit import sequence
 from compiler.audit.findings import EXAMPLES, EventStats, Finding
 from compiler.audit.rules import (
-    COLUMNS,
     EMAIL_LIKE,
     FORMAT_PATTERNS,
     INTEGER_TEXT,
     PHONE_LIKE,
     AuditRules,
+    column_of,
+    properties_key,
 )
-from compiler.targets.jsonschema import event_schema
+from compiler.targets.jsonschema import event_name_field, event_schema
 
 NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 VALUE_KINDS = {
@@ -81,27 +83,43 @@ class Reference:
             for name, event in rules.plan.events.items()
         }
         self.types = {r.key: r.prop.type for r in rules.keys}
+        plan = rules.plan
         self.top_in_properties = {
-            f.posthog_name or f.name: f.name
-            for f in rules.plan.envelope
-            if f.placement == "top" and f.name not in COLUMNS
+            properties_key(f): f.name
+            for f in plan.envelope
+            if f.placement == "top" and column_of(f) is None
         }
-        self.envelope_names = {f.name for f in rules.plan.envelope}
+        self.envelope_names = {f.name for f in plan.envelope}
+        # PostHog's columns -> the plan's names of the fields they hold.
+        self.column_fields = {column_of(f): f.name for f in plan.envelope if column_of(f)}
+        self.event_field = event_name_field(plan)
+        source = plan.role("source")
+        self.source_enum = (source.property.enum or ()) if source is not None else ()
+        self.source_path = (
+            None
+            if rules.source_name is None or source is None
+            else (
+                [rules.source_name]
+                if source.placement == "top"
+                else ["properties", rules.source_name]
+            )
+        )
 
     def canonical(
         self, row: sequence.Row, props: dict[str, Any], uuid: str | None
     ) -> dict[str, Any]:
         inner = dict(props)
-        doc: dict[str, Any] = {"event": row.event}
+        doc: dict[str, Any] = {self.event_field: row.event}
         for key, name in self.top_in_properties.items():
             if key in inner:
                 doc[name] = inner.pop(key)
-        if row.distinct_id is not None:
-            doc["distinct_id"] = row.distinct_id
-        if row.timestamp is not None:
-            doc["timestamp"] = row.timestamp.astimezone(UTC).isoformat()
-        if uuid is not None:
-            doc["uuid"] = uuid
+        fields = self.column_fields
+        if row.distinct_id is not None and "distinct_id" in fields:
+            doc[fields["distinct_id"]] = row.distinct_id
+        if row.timestamp is not None and "timestamp" in fields:
+            doc[fields["timestamp"]] = row.timestamp.astimezone(UTC).isoformat()
+        if uuid is not None and "uuid" in fields:
+            doc[fields["uuid"]] = uuid
         doc["properties"] = inner
         return doc
 
@@ -133,8 +151,8 @@ class Reference:
                     if error.instance is None and len(path) <= 2
                     else "type_mismatch"
                 )
-            elif error.validator == "enum" and name == "source" and len(path) == 1:
-                in_plan = error.instance in (self.rules.plan.properties["source"].enum or ())
+            elif error.validator == "enum" and path == self.source_path:
+                in_plan = error.instance in self.source_enum
                 kind = "wrong_source" if in_plan else "enum_violation"
             else:
                 kind = VALUE_KINDS[str(error.validator)]

@@ -2,8 +2,11 @@
 
 Every engine (the DuckDB query, the ClickHouse/HogQL SQL, the jsonschema reference) reads the
 plan only through this module, so they check the same things. The shape follows the exports
-reader: `event`, `distinct_id`, `timestamp`, `uuid` are columns; the other envelope fields live
-inside `properties`, the session id as `$session_id`.
+reader: `event`, `distinct_id`, `timestamp`, `uuid` are PostHog's columns, holding the envelope
+fields with the roles event_name, distinct_id, timestamp and event_id (whatever the plan calls
+them); the other envelope fields live inside `properties`, under their PostHog names (the session
+id as `$session_id`). Role-specific checks (wrong_source, the identity rule's user id) use the
+field that plays the role, and are left out when the plan has none.
 """
 
 from __future__ import annotations
@@ -11,9 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from compiler.plan.model import Plan, Property, SequenceRule
+from compiler.plan.model import EnvelopeField, Plan, Property, SequenceRule
 
-COLUMNS = ("event", "distinct_id", "timestamp", "uuid")  # envelope fields that are columns
+# PostHog's columns by the envelope role whose value they hold: the export format's own names.
+ROLE_COLUMNS = {
+    "event_name": "event",
+    "distinct_id": "distinct_id",
+    "timestamp": "timestamp",
+    "event_id": "uuid",
+}
 
 # Format checks, identical in every engine (jsonschema's own format checkers depend on optional
 # packages, so the reference engine registers these same regexes).
@@ -50,11 +59,22 @@ class KeyRule:
 
 @dataclass(frozen=True)
 class ColumnRule:
-    """An envelope field that is a column (distinct_id, timestamp, uuid)."""
+    """An envelope field that is a column (its role's: distinct_id, timestamp, uuid)."""
 
-    name: str
+    name: str  # the plan's name, used in findings
     prop: Property
     required: bool
+    column: str  # PostHog's column holding it
+
+
+def column_of(field: EnvelopeField) -> str | None:
+    """The PostHog column holding `field`, or None when it lives inside `properties`."""
+    return ROLE_COLUMNS.get(field.role or "")
+
+
+def properties_key(field: EnvelopeField) -> str:
+    """The key inside `properties` PostHog stores a non-column envelope field under."""
+    return field.posthog_name or field.name
 
 
 class AuditRules:
@@ -70,7 +90,7 @@ class AuditRules:
         out: dict[str, KeyRule] = {}
         every = frozenset(plan.events)
         for field in plan.envelope:
-            if field.name in COLUMNS:
+            if column_of(field) is not None:
                 continue
             required = (
                 every
@@ -79,7 +99,7 @@ class AuditRules:
                     e.name for e in plan.events.values() if field.name in e.envelope_required
                 )
             )
-            key = field.posthog_name or field.name
+            key = properties_key(field)
             non_null = frozenset(
                 e.name for e in plan.events.values() if field.name in e.envelope_required
             )
@@ -108,9 +128,32 @@ class AuditRules:
     def columns(self) -> tuple[ColumnRule, ...]:
         out = []
         for field in self.plan.envelope:
-            if field.name in COLUMNS and field.name != "event":
-                out.append(ColumnRule(field.name, field.property, field.required))
+            column = column_of(field)
+            if column is not None and column != "event":
+                out.append(ColumnRule(field.name, field.property, field.required, column))
         return tuple(out)
+
+    @cached_property
+    def source_name(self) -> str | None:
+        """The field holding the sending layer (role source): wrong_source checks it."""
+        field = self.plan.role("source")
+        return field.name if field is not None and column_of(field) is None else None
+
+    @cached_property
+    def source_key(self) -> str | None:
+        field = self.plan.role("source")
+        return properties_key(field) if field is not None and column_of(field) is None else None
+
+    @cached_property
+    def user_name(self) -> str | None:
+        """The field holding the signed-in user's id (role user_id): identity rules read it."""
+        field = self.plan.role("user_id")
+        return field.name if field is not None and column_of(field) is None else None
+
+    @cached_property
+    def user_key(self) -> str | None:
+        field = self.plan.role("user_id")
+        return properties_key(field) if field is not None and column_of(field) is None else None
 
     @cached_property
     def tolerated(self) -> frozenset[str]:
@@ -141,7 +184,9 @@ class AuditRules:
     def cross_row_keys(self) -> frozenset[str]:
         """The properties keys a cross-row check reads (`sequence.py`): a clean row of a
         cross-row event needs no other."""
-        keys = {"$anon_distinct_id", "distinct_id", "alias", "user_id"}
+        # $identify and $create_alias carry PostHog's own keys; plan events the user id.
+        keys = {"$anon_distinct_id", "distinct_id", "alias"}
+        keys |= {self.user_key} if self.user_key is not None else set()
         keys |= {r.match_on for r in self.keyed_rules}
         return frozenset(keys)
 

@@ -227,7 +227,8 @@ def _string_regex(rule: KeyRule, layers: tuple[str, ...] | None) -> str | None:
 def value_regex(rule: KeyRule, event: str, layers: tuple[str, ...] | None = None) -> str | None:
     """The JSON texts of valid values of `rule` in `event`, or None when the screen cannot say.
 
-    `layers` narrows the `source` key to the event's layers (another value is wrong_source)."""
+    `layers` narrows the source key (role source) to the event's layers (another value is
+    wrong_source)."""
     prop = rule.prop
     options: list[str] = ["null"] if rule.nullable_for(event) else []
     if prop.type not in ("string", "integer", "number", "boolean"):
@@ -298,7 +299,7 @@ def _members(rules: AuditRules, event: str | None) -> list[str]:
         for rule in rules.keys:
             if event not in rule.allowed or rule.key in rules.deprecated:
                 continue
-            layers = rules.source_layers(event) if rule.name == "source" else None
+            layers = rules.source_layers(event) if rule.name == rules.source_name else None
             value = value_regex(rule, event, layers)
             if value is not None:
                 by_value.setdefault(value, []).append(rule.key)
@@ -361,11 +362,15 @@ def clean_sql(rules: AuditRules, columns_ok: str, props: str = "properties") -> 
 
 def sequence_sql(rules: AuditRules, props: str = "properties") -> str:
     """SQL: the row matters to a cross-row check (sequence or identity rule), so it keeps its
-    properties. A clean plan event without a string user_id counts: it may come after login."""
+    properties. A clean plan event without a string user id (role user_id) counts: it may come
+    after login."""
     plan = rules.plan
     parts = [f"event IN ({', '.join(sql_text(e) for e in sorted(rules.cross_row_events))})"]
+    if plan.identity is not None and rules.user_key is not None:
+        # In a row the screen admits no key holds a quote: `"key":"` is the key, a string value.
+        string_value = sql_text(f'"{rules.user_key}":"')
+        parts.append(f"NOT contains(coalesce({props}, ''), {string_value})")
     if plan.identity is not None:
-        parts.append(f"NOT contains(coalesce({props}, ''), '\"user_id\":\"')")
         anon = sql_text(plan.identity.anonymous_prefix)
         parts.append(f"(starts_with(distinct_id, {anon}) AND person_id IS NOT NULL)")
     return "coalesce(" + " OR ".join(parts) + ", true)"

@@ -7,16 +7,21 @@ the one with the plan's user prefix (or the identified/alias side), the smallest
 
 - sequence_violation: a rule's event with no earlier-or-equal `requires_before` event for the
   same person (or the same `match_on` property value, such as job_id), one per row.
-- identity_violation (user_id): a plan event after the person's first login_success without
-  a non-null user_id.
-- identity_violation (no property): a login_success whose ids were never stitched: no link
-  names its distinct_id or user_id, and (with person_id) the person has no anonymous row.
+- identity_violation (the user id field): a plan event after the person's first `stitch_on`
+  event without a non-null user id (the envelope field with the role user_id; no such check
+  when the plan has none).
+- identity_violation (no property): a `stitch_on` event whose ids were never stitched: no link
+  names its distinct_id or user id, and (with person_id) the person has no anonymous row.
+
+`$anon_distinct_id`, `distinct_id` and `alias` inside the properties of `$identify` and
+`$create_alias` are PostHog's own names, not the plan's.
 
 Both engines implement exactly this: `duck_violations` in SQL, `python_violations` row by row.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,13 +40,22 @@ def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def json_path(key: str) -> str:
+    """DuckDB's JSON path of a top-level key of `properties` (quoted unless a plain name)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        return "$." + key
+    return '$."' + key.replace('"', '\\"') + '"'
+
+
 def _links_sql(rules: AuditRules) -> str:
     """The CTEs up to `rows`: each row a cross-row check reads, with its person, and its
     user_id and each rule's match_on value taken from `properties` in one parse."""
     keyed = rules.keyed_rules
-    paths = "[" + ", ".join(_q(p) for p in ["$.user_id", *("$." + r.match_on for r in keyed)]) + "]"
+    # The user id's key (none: a path no JSON key spells, so it reads NULL).
+    user = json_path(rules.user_key) if rules.user_key is not None else "$[-1]"
+    paths = "[" + ", ".join(_q(p) for p in [user, *(json_path(r.match_on) for r in keyed)]) + "]"
     keys = "".join(f", e.v[{n}] ->> '$' AS k_{r.name}" for n, r in enumerate(keyed, 2))
-    prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "usr_")
+    prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "")
     return f"""
 links AS (
   SELECT json_extract_string(properties, '$."$anon_distinct_id"') AS a,
@@ -94,9 +108,9 @@ def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[F
         login = _q(identity.stitch_on)
         known = ", ".join(_q(e) for e in sorted(rules.plan.events))
         anon = _q(identity.anonymous_prefix)
-        if identity.user_id_required_after_stitch:
+        if identity.user_id_required_after_stitch and rules.user_name is not None:
             parts.append(f"""
-  SELECT r._file, r._row, r.ex, r.event, 'identity_violation', 'user_id'
+  SELECT r._file, r._row, r.ex, r.event, 'identity_violation', {_q(rules.user_name)}
   FROM rows r JOIN (SELECT person, min(timestamp) AS at FROM rows WHERE event = {login}
                     GROUP BY person) l ON l.person = r.person
   WHERE r.event IN ({known}) AND r.timestamp > l.at
@@ -174,7 +188,7 @@ def json_text(value: Any) -> str:
 def python_violations(rows: list[Row], rules: AuditRules) -> Iterable[tuple[Row, str, str | None]]:
     """The same cross-row checks, row by row: (row, kind, property) per violation."""
     identity = rules.plan.identity
-    idmap, linked = _person_map(rows, identity.user_prefix if identity else "usr_")
+    idmap, linked = _person_map(rows, identity.user_prefix if identity else "")
     person = {id(r): r.person_id or idmap.get(r.distinct_id or "", r.distinct_id) for r in rows}
     out: set[tuple[int, str, str | None]] = set()
     for rule in rules.plan.sequence_rules.values():
@@ -205,15 +219,21 @@ def python_violations(rows: list[Row], rules: AuditRules) -> Iterable[tuple[Row,
             for r in rows
             if r.person_id and r.distinct_id and r.distinct_id.startswith(identity.anonymous_prefix)
         }
+        user_key, user_name = rules.user_key, rules.user_name
         for r in rows:
             p = person[id(r)]
-            if identity.user_id_required_after_stitch and r.event in rules.plan.events:
+            if (
+                identity.user_id_required_after_stitch
+                and user_key is not None
+                and r.event in rules.plan.events
+            ):
                 at = logins.get(p) if p is not None else None
                 if at is not None and r.timestamp is not None and r.timestamp > at:
-                    if r.properties.get("user_id") is None:
-                        out.add((id(r), "identity_violation", "user_id"))
+                    if r.properties.get(user_key) is None:
+                        out.add((id(r), "identity_violation", user_name))
             if r.event == identity.stitch_on and r.distinct_id is not None:
-                user = _text(r.properties.get("user_id")) or ""
+                value = r.properties.get(user_key) if user_key is not None else None
+                user = _text(value) or ""
                 stitched = r.distinct_id in linked or user in linked
                 if not stitched and not (r.person_id is not None and r.person_id in anon_persons):
                     out.add((id(r), "identity_violation", None))

@@ -92,8 +92,11 @@ class PlanTables:
 
     @property
     def source_index(self) -> int:
-        return next((k.index for k in self.keys if k.name == "source"), 0)
+        """The index of the key holding the sending layer (role source); 0 when none does."""
+        name = self.rules.source_name
+        return next((k.index for k in self.keys if name and k.name == name), 0)
 
     @property
     def source_enum(self) -> tuple[str, ...]:
-        return next((k.enum_text or () for k in self.keys if k.name == "source"), ())
+        name = self.rules.source_name
+        return next((k.enum_text or () for k in self.keys if name and k.name == name), ())

@@ -58,7 +58,10 @@ def _entry_kinds(t: PlanTables, rules: AuditRules) -> str:
     """For key `k` of the row: an array of the value findings (kind strings)."""
     keys = [k.key for k in t.keys]
     pos = f"indexOf({arr(keys)}, k)"
-    field = lambda values: f"arrayElement({values}, {pos})"  # noqa: E731
+
+    def field(values: str) -> str:
+        return f"arrayElement({values}, {pos})"
+
     type_ = field(arr([k.type for k in t.keys]))
     jt = "toString(JSONType(properties, k))"
     s = "JSONExtractString(properties, k)"
@@ -86,9 +89,15 @@ def _entry_kinds(t: PlanTables, rules: AuditRules) -> str:
     has_enum_number = field(arr([k.enum_number is not None for k in t.keys]))
     has_items_enum = field(arr([k.items_enum is not None for k in t.keys]))
     layers = arrmap({e.event: list(e.layers) for e in t.events})
-    enum_kind = (
-        f"multiIf(k = 'source', multiIf(has({layers}[event], {s}), '', has({enum_text}, {s}), "
+    # The key holding the sending layer (role source), when the plan has one.
+    source = (
+        f"k = {q(rules.source_key)}, multiIf(has({layers}[event], {s}), '', has({enum_text}, {s}), "
         f"'wrong_source', 'enum_violation'), "
+        if rules.source_key is not None
+        else ""
+    )
+    enum_kind = (
+        f"multiIf({source}"
         f"{has_enum_text} AND NOT has({enum_text}, {s}), 'enum_violation', "
         f"{has_enum_number} AND NOT has({enum_number}, {num}), 'enum_violation', "
         f"{has_items_enum} AND arrayExists(x -> NOT has({items_enum}, JSONExtractString(x)), {items}), "
@@ -147,21 +156,22 @@ def _row_findings(t: PlanTables, rules: AuditRules) -> str:
     )
     columns = []
     for col in rules.columns:
+        c = col.column  # PostHog's column; findings name the plan's field
         if col.required:
             columns.append(
-                f"if({known} AND ({col.name} IS NULL), [('missing_envelope_field', {q(col.name)})], [])"
+                f"if({known} AND ({c} IS NULL), [('missing_envelope_field', {q(col.name)})], [])"
             )
-        if col.name == "timestamp":
+        if c == "timestamp":
             continue
         failed = []
         if col.prop.min_length is not None:
-            failed.append(f"lengthUTF8({col.name}) < {col.prop.min_length}")
+            failed.append(f"lengthUTF8({c}) < {col.prop.min_length}")
         for pattern in (col.prop.pattern, FORMAT_PATTERNS.get(col.prop.format or "")):
             if pattern:
-                failed.append(f"NOT match({col.name}, {q(pattern)})")
+                failed.append(f"NOT match({c}, {q(pattern)})")
         if failed:
             columns.append(
-                f"if({known} AND {col.name} IS NOT NULL AND ({' OR '.join(failed)}), "
+                f"if({known} AND {c} IS NOT NULL AND ({' OR '.join(failed)}), "
                 f"[('constraint_violation', {q(col.name)})], [])"
             )
     value_kinds = _entry_kinds(t, rules)
@@ -223,8 +233,8 @@ def _hogql_checks(rules: AuditRules, t: PlanTables) -> list[tuple[str, str, list
             kind = "missing_envelope_field" if k.envelope else "missing_required_property"
             out.append((kind, k.name, required, f"{prop} IS NULL"))
         allowed = [e.event for e in t.events if e.allowed[k.index - 1]]
-        if k.name == "source":
-            continue
+        if k.name == rules.source_name:
+            continue  # wrong_source, below
         if k.enum_text:
             out.append(
                 (
@@ -252,16 +262,23 @@ def _hogql_checks(rules: AuditRules, t: PlanTables) -> list[tuple[str, str, list
                 failed.append(f"NOT match({prop}, {q(pattern)})")
         if failed:
             out.append(("constraint_violation", k.name, allowed, " OR ".join(failed)))
-    for e in t.events:
-        layers = ", ".join(q(v) for v in e.layers)
-        out.append(
-            (
-                "wrong_source",
-                "source",
-                [e.event],
-                f"properties.source IN ({', '.join(q(v) for v in t.source_enum)}) AND properties.source NOT IN ({layers})",
+    if rules.source_name is not None and rules.source_key is not None:
+        source = _prop(rules.source_key)
+        for e in t.events:
+            layers = ", ".join(q(v) for v in e.layers)
+            if not t.source_enum:  # no list of layers to be wrong within: a bad value
+                out.append(
+                    ("enum_violation", rules.source_name, [e.event], f"{source} NOT IN ({layers})")
+                )
+                continue
+            out.append(
+                (
+                    "wrong_source",
+                    rules.source_name,
+                    [e.event],
+                    f"{source} IN ({', '.join(q(v) for v in t.source_enum)}) AND {source} NOT IN ({layers})",
+                )
             )
-        )
     del events
     return out
 

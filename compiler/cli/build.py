@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from compiler import targets
-from compiler.build import compare, render_all, write
+from compiler.build import compare, plan_source, render_all, write
 from compiler.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -37,7 +37,10 @@ from compiler.cli.common import (
     help=f"Only these targets (repeatable). Known: {', '.join(targets.TARGETS)}.",
 )
 def build(plan_dir: Path, out_dir: Path, check: bool, target_names: tuple[str, ...]) -> None:
-    """Compile the tracking plan into every target under --out."""
+    """Compile the tracking plan into every target under --out.
+
+    Generated headers name the plan directory as given (relative to the current directory when
+    given as an absolute path inside it)."""
     try:
         chosen = [targets.get(n) for n in target_names] or list(targets.TARGETS.values())
     except targets.UnknownTarget as exc:
@@ -48,7 +51,7 @@ def build(plan_dir: Path, out_dir: Path, check: bool, target_names: tuple[str, .
         raise InputError(
             f"the plan has {len(result.errors)} error(s); run `trackplan lint` and fix them first"
         )
-    files = render_all(result.plan, chosen)
+    files = render_all(result.plan, chosen, plan_source(plan_dir))
     changes = compare(out_dir, files, chosen)
     if check:
         for line in changes.lines():

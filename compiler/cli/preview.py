@@ -17,16 +17,18 @@ def _dump(value: object) -> str:
 
 @click.command(name="preview")
 @plan_option
-@click.argument("event", default="purchase_completed")
+@click.argument("event", required=False)
 @click.option(
     "--generated",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("generated"),
     show_default=True,
-    help="The build output holding python/blanklogo_analytics.",
+    help="The build output holding python/<the plan's Python package>.",
 )
-def preview_command(plan_dir: Path, event: str, generated: Path) -> None:
-    """Show EVENT as the generated Python tracker sends it to PostHog, and its Meta mapping."""
+def preview_command(plan_dir: Path, event: str | None, generated: Path) -> None:
+    """Show EVENT as the generated Python tracker sends it to PostHog, and its Meta mapping.
+
+    Without EVENT: a revenue event of the plan (or one mapped to Meta, or the funnel's last)."""
     result = read_plan(plan_dir)
     if result.errors:
         print_diagnostics(list(result.errors))
@@ -40,7 +42,7 @@ def preview_command(plan_dir: Path, event: str, generated: Path) -> None:
     click.echo("# PostHog: the message posthog-python queues for POST /batch/")
     click.echo(_dump(shown.posthog))
     if shown.pixel is None:
-        click.echo("# Meta: not mapped (or not allowed) — nothing goes to the Pixel or CAPI")
+        click.echo(f"# Meta: {shown.meta_note or 'not mapped'}")
         return
     command, name, data, options = shown.pixel
     click.echo("# Meta Pixel (browser)")

@@ -7,9 +7,11 @@ Values come from a property's `examples` when the plan gives some, else from its
 from __future__ import annotations
 
 import re
+from re import _constants as sre_c  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from compiler.plan.model import Event, Plan, Property
+from compiler.plan.model import Event, IdentityRule, Plan, Property
 from compiler.targets.jsonschema import event_name_field
 
 # The columns PostHog stores by envelope role (its own names, whatever the plan calls the
@@ -20,7 +22,7 @@ POSTHOG_COLUMNS = {
     "distinct_id": "distinct_id",
     "timestamp": "timestamp",
 }
-EXAMPLE_USER = "usr_12345"
+EXAMPLE_ID = "12345"  # after the plan's user prefix
 _FORMATS = {
     "date-time": "2026-01-12T05:12:34.123Z",
     "date": "2026-01-12",
@@ -42,7 +44,79 @@ def _from_pattern(prop: Property, pattern: str) -> str:
     for text in (prefix + "12345", prefix + "abc123", prefix):
         if re.search(pattern, text):
             return text
-    return prefix or prop.name
+    return regex_example(pattern) or prefix or prop.name
+
+
+class _NoSample(Exception):
+    pass
+
+
+_CATEGORIES = {
+    sre_c.CATEGORY_DIGIT: r"\d",
+    sre_c.CATEGORY_NOT_DIGIT: r"\D",
+    sre_c.CATEGORY_WORD: r"\w",
+    sre_c.CATEGORY_NOT_WORD: r"\W",
+    sre_c.CATEGORY_SPACE: r"\s",
+    sre_c.CATEGORY_NOT_SPACE: r"\S",
+}
+_CANDIDATES = "a0A_-.x1Z/ "
+
+
+def _in_class(char: str, items: list[tuple[Any, Any]]) -> bool:
+    negate = bool(items) and items[0][0] == sre_c.NEGATE
+    hit = False
+    for op, arg in items[int(negate) :]:
+        if op == sre_c.LITERAL:
+            hit = hit or char == chr(arg)
+        elif op == sre_c.RANGE:
+            hit = hit or arg[0] <= ord(char) <= arg[1]
+        elif op == sre_c.CATEGORY and arg in _CATEGORIES:
+            hit = hit or re.fullmatch(_CATEGORIES[arg], char) is not None
+        else:
+            raise _NoSample(op)
+    return hit != negate
+
+
+def _class_char(items: list[tuple[Any, Any]]) -> str:
+    own: list[str] = [chr(a) for op, a in items if op == sre_c.LITERAL]
+    own += [chr(a[0]) for op, a in items if op == sre_c.RANGE]
+    found = next((c for c in [*own, *_CANDIDATES] if _in_class(c, items)), None)
+    if found is None:
+        raise _NoSample("class")
+    return str(found)
+
+
+def _sample(items: list[tuple[Any, Any]]) -> str:
+    out = []
+    for op, arg in items:
+        if op == sre_c.LITERAL:
+            out.append(chr(arg))
+        elif op in (sre_c.NOT_LITERAL, sre_c.IN):
+            cls = [(sre_c.NEGATE, None), (sre_c.LITERAL, arg)] if op == sre_c.NOT_LITERAL else arg
+            out.append(_class_char(list(cls)))
+        elif op == sre_c.ANY:
+            out.append("a")
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            out.append(_sample(list(arg[2])) * arg[0])
+        elif op == sre_c.SUBPATTERN:
+            out.append(_sample(list(arg[3])))
+        elif op == sre_c.BRANCH:
+            out.append(_sample(list(arg[1][0])))
+        elif op == sre_c.CATEGORY:
+            out.append(_class_char([(op, arg)]))
+        elif op != sre_c.AT:
+            raise _NoSample(op)
+    return "".join(out)
+
+
+def regex_example(pattern: str) -> str | None:
+    """A short text `pattern` matches (each choice the simplest: a class's first member, a
+    repeat's fewest, a branch's first), or None when it uses what this cannot follow."""
+    try:
+        text = _sample(list(sre_parse.parse(pattern)))
+    except (re.error, _NoSample, IndexError):
+        return None
+    return text if re.search(pattern, text) else None
 
 
 def _string(prop: Property) -> str:
@@ -94,9 +168,19 @@ def _envelope_value(plan: Plan, event: Event, name: str, prop: Property) -> Any:
     if role == "source":
         return event.layers[0]
     if role in ("distinct_id", "user_id"):
-        anonymous = (plan.identity.anonymous_prefix if plan.identity else "anon_") + "9b2f4c"
-        return EXAMPLE_USER if role == "user_id" or event.envelope_required else anonymous
+        anonymous = _identity(plan).anonymous_prefix + "9b2f4c"
+        return example_user(plan) if role == "user_id" or event.envelope_required else anonymous
     return example_value(prop)
+
+
+def _identity(plan: Plan) -> IdentityRule:
+    """The plan's identity rule, or the model's default prefixes when it has none."""
+    return plan.identity or IdentityRule(stitch_on="")
+
+
+def example_user(plan: Plan) -> str:
+    """A signed-in user's id, with the plan's user prefix."""
+    return _identity(plan).user_prefix + EXAMPLE_ID
 
 
 def _shown_envelope(plan: Plan, event: Event) -> list[str]:
@@ -105,9 +189,7 @@ def _shown_envelope(plan: Plan, event: Event) -> list[str]:
     return [
         f.name
         for f in plan.envelope
-        if f.required
-        or f.name in event.envelope_required
-        or f.role in ("event_id", "session_id")
+        if f.required or f.name in event.envelope_required or f.role in ("event_id", "session_id")
     ]
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.docs.examples import EXAMPLE_USER, example_value
+from compiler.docs.examples import example_user, example_value
 from compiler.naming import camel_case, pascal_case, python_identifier, ts_property_key
 from compiler.plan.model import Event, Plan
 
@@ -37,7 +37,7 @@ def _arguments(plan: Plan, event: Event) -> list[tuple[str, Any]]:
     args: list[tuple[str, Any]] = []
     user = plan.role("user_id")
     if user is not None and user.name in event.envelope_required:
-        args.append((user.name, EXAMPLE_USER))
+        args.append((user.name, example_user(plan)))
     args.extend((ep.name, example_value(ep.property)) for ep in event.required)
     return args
 
@@ -61,11 +61,10 @@ def python_snippet(plan: Plan, event: Event) -> Snippet | None:
         "",
         f"tracker = {tracker}(client=posthog_client{options})",
         f"tracker.{python_identifier(event.name)}(",
-        f'    {python_identifier(_distinct_id(plan))}="{EXAMPLE_USER}",',
+        f'    {python_identifier(_distinct_id(plan))}="{example_user(plan)}",',
     ]
     lines += [
-        f"    {python_identifier(n)}={_python_literal(v)},"
-        for n, v in _arguments(plan, event)
+        f"    {python_identifier(n)}={_python_literal(v)}," for n, v in _arguments(plan, event)
     ]
     lines.append(")")
     return Snippet("python", f"Python ({layer})", "\n".join(lines))
@@ -79,12 +78,16 @@ def typescript_snippet(plan: Plan, event: Event) -> Snippet:
     if browser is not None:
         factory, title = "createTracker", "TypeScript (browser)"
         several = len(browsers) > 1
-        setup = f'createTracker(posthog, {{ source: "{browser}" }})' if several else "createTracker(posthog)"
+        setup = (
+            f'createTracker(posthog, {{ source: "{browser}" }})'
+            if several
+            else "createTracker(posthog)"
+        )
     else:
         layer = event.layers[0]
         factory, title = "createServerTracker", f"TypeScript ({layer}, posthog-node)"
         setup = f'createServerTracker(posthogNode, {{ source: "{layer}" }})'
-        args.insert(0, (_distinct_id(plan), EXAMPLE_USER))
+        args.insert(0, (_distinct_id(plan), example_user(plan)))
     lines = [
         f'import {{ {factory} }} from "{plan.codegen.npm_package}";',
         "",

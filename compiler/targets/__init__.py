@@ -1,11 +1,14 @@
 """The one registry of build targets. Adding a target is one module and one line in TARGETS.
 
 Each target module exposes NAME, OUTPUT_DIR (the folder under generated/ it owns), DESCRIPTION
-and a pure `render(plan) -> dict[PurePosixPath, str]` whose paths start with OUTPUT_DIR.
+and a pure `render(plan) -> dict[PurePosixPath, str]` whose paths start with OUTPUT_DIR. A target
+whose headers name the plan directory takes it as data: `render(plan, *, source=...)` (the
+directory as the user gave it, see `build.plan_source`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -15,6 +18,7 @@ from compiler.diagnostics import did_you_mean
 from compiler.plan.model import Plan
 from compiler.targets import docs, jsonschema, python, sql, typescript
 from compiler.targets import simulation as simulation_target
+from compiler.templating import DEFAULT_SOURCE
 
 
 @dataclass(frozen=True)
@@ -22,11 +26,18 @@ class Target:
     name: str
     output_dir: str
     description: str
-    render: Callable[[Plan], dict[PurePosixPath, str]]
+    renderer: Callable[..., dict[PurePosixPath, str]]
+    takes_source: bool = False  # its headers name the plan directory
+
+    def render(self, plan: Plan, source: str = DEFAULT_SOURCE) -> dict[PurePosixPath, str]:
+        if self.takes_source:
+            return self.renderer(plan, source=source)
+        return self.renderer(plan)
 
 
 def _target(module: ModuleType) -> Target:
-    return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render)
+    takes_source = "source" in inspect.signature(module.render).parameters
+    return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render, takes_source)
 
 
 TARGETS: dict[str, Target] = {

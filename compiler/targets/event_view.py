@@ -2,8 +2,9 @@
 targets (typewriter's one small model, asked per language for its pieces).
 
 An event method takes, in this order: the event's plan properties (required first), then the
-envelope fields an app may set per call. The tracker itself fills `event`, `timestamp` (unless
-given), `source` and `environment`, so those are never arguments.
+envelope fields an app may set per call. The tracker itself fills the fields with the roles
+event_name, timestamp (unless given), source (its layer) and environment, when the plan has
+them, so those are never arguments. Field names always come from the plan (`Roles`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,57 @@ from dataclasses import dataclass
 
 from compiler.plan.model import EnvelopeField, Event, Plan, Property
 
-# Envelope fields the tracker fills itself; never method arguments.
-FILLED_BY_TRACKER = frozenset({"event", "timestamp", "source", "environment"})
+# Envelope roles the tracker fills itself; their fields are never method arguments.
+FILLED_ROLES = frozenset({"event_name", "timestamp", "source", "environment"})
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The plan's envelope field names by role, as the generated runtimes use them: None when
+    the plan has no field with that role (lint requires distinct_id and timestamp)."""
+
+    distinct_id: str
+    timestamp: str
+    event_name: str | None = None
+    event_id: str | None = None
+    source: str | None = None
+    environment: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    environments: tuple[str, ...] | None = None  # the environment field's enum, if it has one
+
+    @property
+    def capture_arguments(self) -> tuple[str, ...]:
+        """Fields PostHog's capture() takes beside the properties: never sent inside them."""
+        return tuple(sorted(n for n in (self.distinct_id, self.timestamp, self.event_id) if n))
+
+
+def roles(plan: Plan) -> Roles:
+    def name(role: str) -> str | None:
+        field = plan.role(role)
+        return field.name if field is not None else None
+
+    distinct_id, timestamp = name("distinct_id"), name("timestamp")
+    if distinct_id is None or timestamp is None:
+        raise ValueError("the plan's envelope needs distinct_id and timestamp roles (TP019)")
+    environment = plan.role("environment")
+    enum = environment.property.enum if environment is not None else None
+    return Roles(
+        distinct_id=distinct_id,
+        timestamp=timestamp,
+        event_name=name("event_name"),
+        event_id=name("event_id"),
+        source=name("source"),
+        environment=name("environment"),
+        user_id=name("user_id"),
+        session_id=name("session_id"),
+        environments=tuple(str(v) for v in enum if v is not None) if enum else None,
+    )
+
+
+def filled_by_tracker(plan: Plan) -> frozenset[str]:
+    """The envelope fields the tracker fills itself, by their names in this plan."""
+    return frozenset(f.name for f in plan.envelope if f.role in FILLED_ROLES)
 
 
 @dataclass(frozen=True)
@@ -58,16 +108,19 @@ class EventView:
     def explicit_envelope(self, plan: Plan) -> tuple[str, ...]:
         """Optional envelope fields this event spells out: required ones (user_id after login)
         and those the event lists among its own properties (page_path on page views)."""
-        optional = {f.name for f in plan.envelope if not f.required}
+        optional = {f.name for f in plan.envelope if not envelope_argument(f).required}
         return tuple(a.wire for a in self.explicit if a.wire in optional)
 
 
 def envelope_argument(field: EnvelopeField, event: Event | None = None) -> Argument:
-    """An envelope field as an argument, for one event or (event=None) for every event."""
+    """An envelope field as an argument, for one event or (event=None) for every event. The
+    distinct id is always required: every capture needs one."""
     return Argument(
         wire=field.name,
         prop=field.property,
-        required=field.required or (event is not None and field.name in event.envelope_required),
+        required=field.required
+        or field.role == "distinct_id"
+        or (event is not None and field.name in event.envelope_required),
         envelope=True,
         top=field.placement == "top",
         posthog_name=field.posthog_name,
@@ -76,22 +129,19 @@ def envelope_argument(field: EnvelopeField, event: Event | None = None) -> Argum
 
 def event_view(plan: Plan, event: Event) -> EventView:
     own = [Argument(ep.name, ep.property, ep.required, False, False) for ep in event.properties]
-    taken = {a.wire for a in own}
-    envelope = [
-        envelope_argument(f, event)
-        for f in plan.envelope
-        if f.name not in FILLED_BY_TRACKER and f.name not in taken
-    ]
+    taken = {a.wire for a in own} | filled_by_tracker(plan)
+    envelope = [envelope_argument(f, event) for f in plan.envelope if f.name not in taken]
     ordered = sorted(own + envelope, key=lambda a: not a.required)  # stable: plan order kept
     return EventView(event, tuple(ordered))
 
 
 def shared_envelope(plan: Plan, explicit: tuple[str, ...] = ()) -> tuple[Argument, ...]:
     """The optional envelope fields a caller may add to any event, minus those `explicit`."""
+    skip = filled_by_tracker(plan) | set(explicit)
     return tuple(
         envelope_argument(f)
         for f in plan.envelope
-        if f.name not in FILLED_BY_TRACKER and f.name not in explicit and not f.required
+        if f.name not in skip and not envelope_argument(f).required
     )
 
 
@@ -112,9 +162,7 @@ def layer_values(plan: Plan) -> tuple[str, ...]:
     return tuple(sorted(plan.layers))
 
 
-def environment_values(plan: Plan) -> tuple[str, ...]:
-    """The environments the envelope allows (its `environment` enum), plan order."""
-    field = plan.envelope_field("environment")
-    if field is None or field.property.enum is None:
-        return ("prod", "staging", "dev")
-    return tuple(str(v) for v in field.property.enum)
+def server_layer(plan: Plan) -> str:
+    """The layer examples use for a server-side tracker: the first server layer, by name."""
+    servers = sorted(n for n, layer in plan.layers.items() if layer.runtime != "browser")
+    return (servers or sorted(plan.layers))[0]

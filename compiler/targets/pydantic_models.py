@@ -70,7 +70,8 @@ def models_schema(plan: Plan, views: tuple[EventView, ...]) -> dict[str, Any]:
             "description": description,
             "allOf": [{"$ref": f"#/$defs/{ENVELOPE_PROPERTIES}"}, event_part],
         }
-    top = [f for f in plan.envelope if f.placement == "top" and f.name != "event"]
+    # The event name is the model's own choice of class, not a value the tracker checks.
+    top = [f for f in plan.envelope if f.placement == "top" and f.role != "event_name"]
     defs["Envelope"] = _object(
         {f.name: _schema(property_schema(f.property)) for f in top},
         [f.name for f in top if f.required],

@@ -16,12 +16,13 @@ from pydantic import BaseModel, ValidationError
 
 from blanklogo_analytics.models import Envelope
 
+# The plan's layers: the `source` a tracker is built for.
 Source = Literal["server", "web", "worker"]
 Environment = Literal["prod", "staging", "dev"]
 ViolationPolicy = Literal["raise", "log", "drop"]
 
 LOGGER: Final = logging.getLogger("blanklogo_analytics")
-# Events the plan allows from each layer (§8); checked at runtime too, for untyped callers.
+# Events the plan allows from each layer; checked at runtime too, for untyped callers.
 LAYER_EVENTS: Final[Mapping[str, frozenset[str]]] = {
     "server": frozenset(
         [
@@ -149,8 +150,12 @@ ENVELOPE_ARGUMENTS: Final = frozenset(
         "uuid",
     ]
 )
-# Top-level fields posthog-python takes as capture() arguments rather than properties.
-CAPTURE_ARGUMENTS: Final = frozenset(["distinct_id", "uuid"])
+# The envelope fields the tracker reads or fills, by role (names from the plan).
+DISTINCT_ID: Final = "distinct_id"
+TIMESTAMP: Final = "timestamp"
+EVENT_ID: Final = "uuid"
+# Fields posthog-python takes as capture() arguments rather than properties.
+CAPTURE_ARGUMENTS: Final = frozenset(["distinct_id", "timestamp", "uuid"])
 ANONYMOUS_PREFIX: Final = "anon_"
 USER_PREFIX: Final = "usr_"
 # Ids PostHog refuses to identify or merge.
@@ -228,41 +233,39 @@ class TrackerCore:
         fields passed as keywords; None means "not given" unless the argument is required.
         """
         given = {**envelope, **arguments}
-        stamp = given.pop("timestamp", None)
+        stamp = given.pop(TIMESTAMP, None)
         unknown = sorted(k for k in envelope if k not in ENVELOPE_ARGUMENTS)
         given = {k: v for k, v in given.items() if v is not None or k in required}
         inside = {k: v for k, v in given.items() if k not in TOP_FIELDS and k not in unknown}
         top = {k: v for k, v in given.items() if k in TOP_FIELDS}
         problems = [f"{k}: not an envelope field of the plan" for k in unknown]
         if stamp is not None and not isinstance(stamp, datetime):
-            problems.append(f"timestamp: expected a datetime, got {stamp!r}")
+            problems.append(f"{TIMESTAMP}: expected a datetime, got {stamp!r}")
             stamp = None
         when = stamp if isinstance(stamp, datetime) else datetime.now(timezone.utc)
         if event not in LAYER_EVENTS[self.source]:
             problems.append(f"the plan does not allow {event} from the {self.source} layer")
         if when.tzinfo is None:
-            problems.append("timestamp must be timezone-aware (UTC preferred)")
+            problems.append(f"{TIMESTAMP} must be timezone-aware (UTC preferred)")
             when = when.replace(tzinfo=timezone.utc)
         when = when.astimezone(timezone.utc)
         problems += [f"{k}: required, got None" for k in sorted(required) if top.get(k, 0) is None]
-        header = {
-            **top,
-            "timestamp": when.isoformat(),
-            "source": self.source,
-            "environment": self.environment,
-        }
+        # The envelope the tracker fills: the timestamp, its layer, the environment.
+        header: dict[str, object] = {**top, TIMESTAMP: when.isoformat()}
+        header["source"] = self.source
+        header["environment"] = self.environment
         problems += _model_problems(model, inside)
         problems += _model_problems(Envelope, header)
         if self._violated(event, problems):
             return None
-        event_uuid = str(top.get("uuid") or uuid_lib.uuid4())
+        event_uuid = str(given.get(EVENT_ID) or uuid_lib.uuid4())
         properties = dict(inside)
         for key, value in header.items():
-            if key not in CAPTURE_ARGUMENTS and key != "timestamp":
+            if key not in CAPTURE_ARGUMENTS:
                 properties[POSTHOG_NAMES.get(key, key)] = value
         self.client.capture(
             event,
-            distinct_id=str(top["distinct_id"]),
+            distinct_id=str(given[DISTINCT_ID]),
             properties=properties,
             timestamp=when,
             uuid=event_uuid,
@@ -290,7 +293,7 @@ class TrackerCore:
         anonymous_id: str,
         person_properties: Mapping[str, object] | None = None,
     ) -> str | None:
-        """Stitch the anonymous person to the user (§4): `$identify` with `$anon_distinct_id`,
+        """Stitch the anonymous person to the user: `$identify` with `$anon_distinct_id`,
         exactly what posthog-js's identify() sends, so PostHog merges both persons."""
         if self._violated("$identify", self._identity_problems(user_id, anonymous_id)):
             return None

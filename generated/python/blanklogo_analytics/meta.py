@@ -1,4 +1,4 @@
-"""Meta Pixel and Conversions API mapping (§11): which events go to Meta, as what, and how.
+"""Meta Pixel and Conversions API mapping: which events go to Meta, as what, and how.
 
 Deduplication: pass the PostHog event's uuid (what every tracker method returns) as `event_id`
 both to the Pixel (`eventID`) and to `capi_event`, so Meta counts the event once.

@@ -7,8 +7,9 @@ export const PLAN = { name: "BlankLogo", version: "1.0.0" } as const;
 
 export const ENVIRONMENTS = ["prod", "staging", "dev"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
+export const DEFAULT_ENVIRONMENT: Environment = "prod";
 
-/** Events the plan allows from each layer (§8). */
+/** Events the plan allows from each layer. */
 export const LAYER_EVENTS: Readonly<Record<string, readonly EventName[]>> = {
   "server": [
     "account_deleted",

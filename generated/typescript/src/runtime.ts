@@ -4,6 +4,7 @@
 import type { EventName } from "./events.js";
 import {
   ANONYMOUS_PREFIX,
+  DEFAULT_ENVIRONMENT,
   type Environment,
   LAYER_EVENTS,
   METHOD_NAMES,
@@ -30,6 +31,7 @@ export const throwOnViolation: ViolationHandler = (violation) => {
 };
 
 export interface TrackerOptions {
+  /** The `environment` every event carries (default "prod"). */
   environment?: Environment;
   /**
    * Check every event against the plan before sending (typewriter's development mode). Off by
@@ -48,7 +50,7 @@ export interface Settings {
 
 export function settings(options: TrackerOptions | undefined): Settings {
   return {
-    environment: options?.environment ?? "prod",
+    environment: options?.environment ?? DEFAULT_ENVIRONMENT,
     validate: options?.validate ?? false,
     onViolation: options?.onViolation ?? throwOnViolation,
   };
@@ -56,6 +58,8 @@ export function settings(options: TrackerOptions | undefined): Settings {
 
 /** Envelope keys callers pass that are not event properties. */
 const CALL_KEYS = ["distinct_id", "session_id", "timestamp", "uuid"];
+/** Envelope keys PostHog's capture takes beside the properties (never inside them). */
+const CAPTURE_KEYS = ["distinct_id", "timestamp", "uuid"];
 
 export function check(
   settings: Settings,
@@ -103,23 +107,27 @@ export interface WireEvent {
 }
 
 /** The arguments of one call as PostHog wants them: plan properties and envelope fields in
- * `properties` (renamed where PostHog has its own name), uuid and timestamp apart. */
+ * `properties` (renamed where PostHog has its own name) with the fields the tracker fills;
+ * the distinct id, uuid and timestamp apart. */
 export function toWire(
   args: Readonly<Record<string, unknown>>,
   source: string,
-  environment: Environment,
+  settings: Settings,
 ): WireEvent {
   const properties: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
-    if (value !== undefined && !["distinct_id", "timestamp", "uuid"].includes(key)) {
+    if (value !== undefined && !CAPTURE_KEYS.includes(key)) {
       properties[POSTHOG_NAMES[key] ?? key] = value;
     }
   }
   properties["source"] = source;
-  properties["environment"] = environment;
-  const uuid = typeof args["uuid"] === "string" ? args["uuid"] : globalThis.crypto.randomUUID();
-  const timestamp = args["timestamp"] instanceof Date ? args["timestamp"] : undefined;
-  const distinctId = typeof args["distinct_id"] === "string" ? args["distinct_id"] : undefined;
+  properties["environment"] = settings.environment;
+  const given = args["uuid"];
+  const uuid = typeof given === "string" ? given : globalThis.crypto.randomUUID();
+  const stamp = args["timestamp"];
+  const timestamp = stamp instanceof Date ? stamp : undefined;
+  const id = args["distinct_id"];
+  const distinctId = typeof id === "string" ? id : undefined;
   return { uuid, timestamp, distinctId, properties };
 }
 
