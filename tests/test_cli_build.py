@@ -204,3 +204,26 @@ def test_generated_note_is_safe_in_every_target():
     # Quotes, backslashes and comment ends could break a docstring, JSON or an HTML comment.
     note = generated_note('we"ird\\plan-->*/')
     assert '"' not in note and "\\" not in note and "-->" not in note and "*/" not in note
+
+
+def test_build_says_why_a_target_wrote_nothing_or_left_a_part_out(tmp_path):
+    plan_dir = tmp_path / "plan"
+    shutil.copytree(FIXTURES / "plans" / "minimal", plan_dir)
+    text = (plan_dir / "plan.yaml").read_text()
+    funnel = text.index("states:")
+    (plan_dir / "plan.yaml").write_text(text[:funnel] + text[text.index("destinations:") :])
+    result = _build("--plan", str(plan_dir), "--out", str(tmp_path / "gen"))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert (
+        "target simulation wrote nothing: the plan's funnel has no state marked by an event"
+        in lines
+    )
+    assert "target sql wrote nothing" in result.output
+    assert "the plan declares no revenue section" in result.output
+    assert not (tmp_path / "gen" / "simulation").exists()
+
+    full = _build("--plan", str(FIXTURES / "plans" / "minimal"), "--out", str(tmp_path / "g2"))
+    assert "target sql left out revenue.sql: the plan declares no revenue section" in full.output
+    assert "target simulation" not in full.output
+    assert (tmp_path / "g2" / "sql" / "duckdb" / "transition_rates.sql").exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
@@ -16,6 +16,7 @@ from compiler.cli.common import (
     print_diagnostics,
     read_plan,
 )
+from compiler.plan.model import Plan
 
 
 @click.command()
@@ -52,6 +53,7 @@ def build(plan_dir: Path, out_dir: Path, check: bool, target_names: tuple[str, .
             f"the plan has {len(result.errors)} error(s); run `trackplan lint` and fix them first"
         )
     files = render_all(result.plan, chosen, plan_source(plan_dir))
+    _say_what_was_left_out(result.plan, chosen, files)
     changes = compare(out_dir, files, chosen)
     if check:
         for line in changes.lines():
@@ -67,3 +69,18 @@ def build(plan_dir: Path, out_dir: Path, check: bool, target_names: tuple[str, .
         f"built {len(files)} files into {out_dir}/ "
         f"({len(changes.added)} new, {len(changes.changed)} changed, {len(changes.removed)} removed)"
     )
+
+
+def _say_what_was_left_out(
+    plan: Plan, chosen: list[targets.Target], files: dict[PurePosixPath, str]
+) -> None:
+    """One line per target that wrote nothing, or per part it left out, saying why."""
+    for target in chosen:
+        skipped = target.skipped(plan)
+        wrote = any(path.parts[0] == target.output_dir for path in files)
+        if not wrote:
+            why = "; ".join(dict.fromkeys(skipped.values())) or "the plan gives it nothing to write"
+            click.echo(f"target {target.name} wrote nothing: {why}")
+            continue
+        for part, why in skipped.items():
+            click.echo(f"target {target.name} left out {part}: {why}")

@@ -212,7 +212,7 @@ def source_values(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
         return  # a bad enum is reported where it is written (TP009); this would only echo it
     allowed = set(field.property.enum)
     layers: dict[str, Any] = sections.values.get("layers", {})
-    for name, layer in plan.layers.items():
+    for name in plan.layers:
         if name not in allowed:
             values = ", ".join(str(v) for v in field.property.enum)
             loc = layers.get(name)

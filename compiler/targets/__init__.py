@@ -1,7 +1,8 @@
 """The one registry of build targets. Adding a target is one module and one line in TARGETS.
 
 Each target module exposes NAME, OUTPUT_DIR (the folder under generated/ it owns), DESCRIPTION
-and a pure `render(plan) -> dict[PurePosixPath, str]` whose paths start with OUTPUT_DIR. A target
+and a pure `render(plan) -> dict[PurePosixPath, str]` whose paths start with OUTPUT_DIR, and
+may expose `skipped(plan) -> {what: why}` for what the plan cannot support. A target
 whose headers name the plan directory takes it as data: `render(plan, *, source=...)` (the
 directory as the user gave it, see `build.plan_source`).
 """
@@ -28,6 +29,11 @@ class Target:
     description: str
     renderer: Callable[..., dict[PurePosixPath, str]]
     takes_source: bool = False  # its headers name the plan directory
+    skipper: Callable[[Plan], dict[str, str]] | None = None
+
+    def skipped(self, plan: Plan) -> dict[str, str]:
+        """{file or part left out: one line why}, for what the plan cannot support."""
+        return self.skipper(plan) if self.skipper is not None else {}
 
     def render(self, plan: Plan, source: str = DEFAULT_SOURCE) -> dict[PurePosixPath, str]:
         if self.takes_source:
@@ -37,7 +43,10 @@ class Target:
 
 def _target(module: ModuleType) -> Target:
     takes_source = "source" in inspect.signature(module.render).parameters
-    return Target(module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render, takes_source)
+    skipper = getattr(module, "skipped", None)
+    return Target(
+        module.NAME, module.OUTPUT_DIR, module.DESCRIPTION, module.render, takes_source, skipper
+    )
 
 
 TARGETS: dict[str, Target] = {

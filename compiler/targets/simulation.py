@@ -33,3 +33,13 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
     except ConfigError:
         return {}
     return {PurePosixPath(OUTPUT_DIR, "config.json"): config.dumps()}
+
+
+def skipped(plan: Plan) -> dict[str, str]:
+    if not simulates(plan):
+        return {"config.json": "the plan's funnel has no state marked by an event"}
+    try:
+        config_from_plan(plan)
+    except ConfigError as exc:
+        return {"config.json": str(exc)}
+    return {}

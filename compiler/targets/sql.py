@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from compiler.funnel import dialects
-from compiler.funnel.render import render_dialect
+from compiler.funnel.render import not_applicable, render_dialect
 from compiler.plan.model import Plan
 
 NAME = "sql"
@@ -23,3 +23,8 @@ def render(plan: Plan) -> dict[PurePosixPath, str]:
         for name, text in render_dialect(plan, dialect).items():
             files[PurePosixPath(OUTPUT_DIR, dialect, name)] = text
     return dict(sorted(files.items()))
+
+
+def skipped(plan: Plan) -> dict[str, str]:
+    """Each query the plan cannot support, with why (the same in every dialect)."""
+    return {f"{name}.sql": why for name, why in not_applicable(plan).items()}

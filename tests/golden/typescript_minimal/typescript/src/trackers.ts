@@ -9,6 +9,7 @@ import type {
   PurchaseCompletedProperties,
   ServerContext,
 } from "./events.js";
+import { type Fbq, type FirstOccurrences, MemoryFirstOccurrences, pixelCall } from "./meta.js";
 import {
   type Settings,
   type TrackerOptions,
@@ -61,30 +62,68 @@ export interface ServerTracker {
 /** The events the plan allows from the `web` layer (0). */
 export interface WebTracker {
   readonly source: "web";
-  /** Stitch the anonymous person to the user: `$identify` with `$anon_distinct_id`. */
-  identify(args: { user_id: string; anonymous_id: string }): string | undefined;
-  /** The server-side alternative: `$create_alias` linking both ids. */
-  alias(args: { user_id: string; anonymous_id: string }): void;
+  /** Stitch this browser's anonymous person to the user (posthog-js sends `$identify`). */
+  identify(args: { user_id: string }): void;
 }
 
+export interface BrowserTrackerOptions extends TrackerOptions {
+  /** The Meta Pixel's `fbq`; mapped events are sent to it beside PostHog, with the same id. */
+  fbq?: Fbq;
+  /** Whether the person allows ads (the consent property); the Pixel only fires when true. */
+  adsConsent?: () => boolean;
+  /** Who already sent a first-only event (defaults to memory for this page). */
+  firstOccurrences?: FirstOccurrences;
+}
+
+/** The browser tracker, sending through posthog-js (and the Meta Pixel when given). */
+export function createTracker(
+  posthog: PostHogBrowserClient,
+  options?: BrowserTrackerOptions,
+): WebTracker {
+  const settings: Settings = settingsOf(options);
+  const source = "web";
+  const first = options?.firstOccurrences ?? new MemoryFirstOccurrences();
+  const emit = (event: EventName, args: Record<string, unknown>): string | undefined => {
+    check(settings, source, event, args);
+    const wire = toWire(args, source, settings);
+    posthog.capture(event, wire.properties, wire.timestamp ? { uuid: wire.uuid, timestamp: wire.timestamp } : { uuid: wire.uuid });
+    const fbq = options?.fbq;
+    if (fbq) {
+      const consent = options?.adsConsent ? options.adsConsent() : true;
+      const call = pixelCall(event, wire.properties, wire.uuid, consent, () =>
+        first.isFirst(event, posthog.get_distinct_id()),
+      );
+      if (call) {
+        fbq(...call);
+      }
+    }
+    return wire.uuid;
+  };
+  const identify = (args: { user_id: string }): void => {
+    if (settings.validate) {
+      const problems = identityProblems(args.user_id, posthog.get_distinct_id());
+      if (problems.length > 0) {
+        settings.onViolation({ event: "$identify", problems });
+      }
+    }
+    posthog.identify(args.user_id);
+  };
+  return { source, identify, ...layerMethods(source, emit) } as unknown as WebTracker;
+}
 
 export interface ServerTrackerOptions extends TrackerOptions {
-  source: "server" | "web";
+  source: "server";
 }
 
 export function createServerTracker(
   client: PostHogNodeClient,
   options: ServerTrackerOptions & { source: "server" },
 ): ServerTracker;
-export function createServerTracker(
-  client: PostHogNodeClient,
-  options: ServerTrackerOptions & { source: "web" },
-): WebTracker;
 /** A server-side tracker for `options.source`, sending through posthog-node. */
 export function createServerTracker(
   client: PostHogNodeClient,
   options: ServerTrackerOptions,
-): ServerTracker | WebTracker {
+): ServerTracker {
   const settings: Settings = settingsOf(options);
   const source = options.source;
   const emit = (event: EventName, args: Record<string, unknown>): string | undefined => {
@@ -125,5 +164,5 @@ export function createServerTracker(
     stitchProblems("$create_alias", args.user_id, args.anonymous_id);
     client.alias({ distinctId: args.anonymous_id, alias: args.user_id });
   };
-  return { source, identify, alias, ...layerMethods(source, emit) } as unknown as ServerTracker | WebTracker;
+  return { source, identify, alias, ...layerMethods(source, emit) } as unknown as ServerTracker;
 }
