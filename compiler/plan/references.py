@@ -57,3 +57,13 @@ class References:
             )
             return None
         return str(name)
+
+    def probability(self, body: YMap, key: str) -> bool:
+        value = body[key]
+        if not 0 <= value <= 1:
+            self.bad(body, key, f"{key} is a probability; it must be between 0 and 1, got {value}")
+            return False
+        return True
+
+    def bad(self, body: YMap, key: str, message: str, code: str = "TP009") -> None:
+        self.diagnostics.append(error(code, message, body.value_loc(key)))

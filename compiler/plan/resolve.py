@@ -14,6 +14,7 @@ from compiler.plan import model as m
 from compiler.plan.resolve_analytics import AnalyticsResolver
 from compiler.plan.resolve_events import DictionaryResolver
 from compiler.plan.resolve_funnel import FunnelResolver
+from compiler.plan.resolve_hazard import HazardResolver
 from compiler.plan.shape import Sections
 
 
@@ -22,6 +23,7 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
     r = DictionaryResolver(sections)
     f = FunnelResolver(sections)
     an = AnalyticsResolver(sections)
+    hz = HazardResolver(sections)
     props = r.properties()
     sets = r.property_sets(props)
     envelope = r.envelope(props)
@@ -68,10 +70,10 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
         forecast=an.forecast(states),
         churn=churn,
         revenue=an.revenue(events),
-        hazard=an.hazard(states, events, churn),
+        hazard=hz.hazard(states, events, churn),
         synth_profile=an.synth_profile(),
         sequence_rules=m.frozen_map(f.sequence_rules(events)),
         identity=f.identity(events),
         meta=f.meta(events),
     )
-    return plan, r.diagnostics + f.diagnostics + an.diagnostics
+    return plan, r.diagnostics + f.diagnostics + an.diagnostics + hz.diagnostics

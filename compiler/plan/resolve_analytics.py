@@ -33,25 +33,25 @@ class AnalyticsResolver(References):
         stem = slug(plan_name)
         package = body.get("python_package", f"{stem}_analytics")
         if not _PY_NAME.match(package) or keyword.iskeyword(package):
-            self._bad(body, "python_package", f"'{package}' is not a Python import name")
+            self.bad(body, "python_package", f"'{package}' is not a Python import name")
         dist = body.get("python_distribution", package.replace("_", "-"))
         if not _DIST_NAME.match(dist):
-            self._bad(body, "python_distribution", f"'{dist}' is not a Python distribution name")
+            self.bad(body, "python_distribution", f"'{dist}' is not a Python distribution name")
         npm = body.get("npm_package", f"@{stem.replace('_', '-')}/analytics")
         if not _NPM_NAME.match(npm) or len(npm) > 214:
-            self._bad(body, "npm_package", f"'{npm}' is not an npm package name")
+            self.bad(body, "npm_package", f"'{npm}' is not an npm package name")
         env = next((f for f in envelope if f.role == "environment"), None)
         default = body.get("default_environment")
         if env is None:
             if default is not None:
-                self._bad(body, "default_environment", "no envelope field has the role environment")
+                self.bad(body, "default_environment", "no envelope field has the role environment")
             default = None
         elif env.property.enum:
             if default is None:
                 default = str(env.property.enum[0])
             elif default not in env.property.enum:
                 values = ", ".join(str(v) for v in env.property.enum)
-                self._bad(
+                self.bad(
                     body,
                     "default_environment",
                     f"'{default}' is not one of {env.name}'s values ({values})",
@@ -96,7 +96,7 @@ class AnalyticsResolver(References):
         for name, body in self.section("layers").items():
             runtime = body.get("runtime", "server")
             if runtime not in a.LAYER_RUNTIMES:
-                self._bad(body, "runtime", f"runtime must be browser or server, got '{runtime}'")
+                self.bad(body, "runtime", f"runtime must be browser or server, got '{runtime}'")
                 runtime = "server"
             out[name] = m.Layer(name, body.get("description", ""), runtime)
         return out
@@ -127,7 +127,7 @@ class AnalyticsResolver(References):
         entry = None
         if "entry" in body:
             e = body["entry"]
-            if self._probability(e, "rate"):
+            if self.probability(e, "rate"):
                 entry = a.ForecastEntry(
                     e.get("title", "Impressions"), float(e["rate"]), e.get("description", "")
                 )
@@ -139,7 +139,7 @@ class AnalyticsResolver(References):
             return None
         days = body["inactivity_days"]
         if days < 1:
-            self._bad(body, "inactivity_days", "inactivity_days must be at least 1")
+            self.bad(body, "inactivity_days", "inactivity_days must be at least 1")
         windows = tuple(body.get("windows", (days,)))
         for i, w in enumerate(windows):
             if w < 1:
@@ -158,7 +158,7 @@ class AnalyticsResolver(References):
             if started and canceled:
                 for event in (started, canceled):
                     if events[event].get(s["key"]) is None:
-                        self._bad(
+                        self.bad(
                             s, "key", f"'{s['key']}' is not a property of event '{event}'", "TP008"
                         )
                 subs = a.Subscriptions(started, canceled, s["key"])
@@ -183,12 +183,12 @@ class AnalyticsResolver(References):
                 continue
             prop = item.get("property")
             if prop is not None and events[event].get(prop) is None:
-                self._bad(
+                self.bad(
                     item, "property", f"'{prop}' is not a property of event '{event}'", "TP008"
                 )
                 continue
             if prop is None and "values" in item:
-                self._bad(item, "values", "values need a property to compare them with")
+                self.bad(item, "values", "values need a property to compare them with")
                 continue
             out.append(a.PurchaseClass(event, prop, tuple(item.get("values", ()))))
         return tuple(out)
@@ -213,7 +213,7 @@ class AnalyticsResolver(References):
                 continue
             value = events[event].get(item["value"])
             if value is None:
-                self._bad(
+                self.bad(
                     item,
                     "value",
                     f"'{item['value']}' is not a property of event '{event}'",
@@ -221,89 +221,18 @@ class AnalyticsResolver(References):
                 )
                 continue
             if value.property.type not in NUMERIC:
-                self._bad(
+                self.bad(
                     item, "value", f"'{item['value']}' is a {value.property.type}, not a number"
                 )
                 continue
             currency = item.get("currency")
             if currency is not None and events[event].get(currency) is None:
-                self._bad(
+                self.bad(
                     item, "currency", f"'{currency}' is not a property of event '{event}'", "TP008"
                 )
                 continue
             out.append(a.RevenueSource(event, item["value"], currency))
         return tuple(out)
-
-    def hazard(
-        self, states: tuple[m.FunnelState, ...], events: dict[str, m.Event], churn: a.Churn | None
-    ) -> a.Hazard | None:
-        body = self.sections.values.get("hazard")
-        if body is None:
-            return None
-        by_id = {s.id: s for s in states}
-        chain = {s.id: s for s in states if s.event is not None}
-        state = self.ref(body, "state", by_id, "state")
-        if state is not None and (by_id[state].rule is None or by_id[state].rule.kind != "inactive_for"):  # type: ignore[union-attr]
-            self._bad(
-                body,
-                "state",
-                f"the hazard models a churn state; '{state}' has no inactive_for rule",
-            )
-            state = None
-        at_risk = self.ref(body, "at_risk", chain, "chain state")
-        anchor = self.ref(body, "anchor", chain, "chain state")
-        ok = all(self._probability(body, k) for k in ("base", "max") if k in body)
-        default_window = churn.inactivity_days if churn else 30
-        if state is not None and by_id[state].rule is not None:
-            default_window = by_id[state].rule.days  # type: ignore[union-attr]
-        covariates = {}
-        for name, item in body.get("covariates", {}).items():
-            event = self.ref(item, "event", events, "event")
-            ok_item = self._probability(item, "share") if "share" in item else True
-            if not -1 <= item["extra"] <= 1:
-                self._bad(item, "extra", f"extra is a change in probability; got {item['extra']}")
-                ok_item = False
-            prop = test = value = None
-            if "where" in item:
-                where = item["where"]
-                prop = where["property"]
-                tests = [t for t in a.COVARIATE_TESTS if t in where]
-                if len(tests) != 1:
-                    self.diagnostics.append(
-                        error("TP009", "where needs exactly one of above, below, equals", where.loc)
-                    )
-                    ok_item = False
-                else:
-                    test, value = tests[0], where[tests[0]]
-                if event is not None and events[event].get(prop) is None:
-                    self._bad(
-                        where, "property", f"'{prop}' is not a property of event '{event}'", "TP008"
-                    )
-                    ok_item = False
-            if event is None or not ok_item:
-                continue
-            covariates[name] = a.Covariate(
-                name,
-                event,
-                float(item["extra"]),
-                float(item.get("share", 0.5)),
-                prop,
-                test,
-                value,
-                item.get("description", ""),
-            )
-        if state is None or at_risk is None or not ok:
-            return None
-        return a.Hazard(
-            state=state,
-            at_risk=at_risk,
-            anchor=anchor,
-            window_days=body.get("window_days", default_window),
-            base=float(body["base"]),
-            max=float(body.get("max", 1.0)),
-            covariates=m.frozen_map(covariates),
-            description=body.get("description", ""),
-        )
 
     def synth_profile(self) -> str | None:
         body = self.sections.values.get("synth")
@@ -311,19 +240,9 @@ class AnalyticsResolver(References):
             return None
         name = body["profile"]
         if not _PY_NAME.match(name) or keyword.iskeyword(name):
-            self._bad(body, "profile", f"profile '{name}' is not a Python package name")
+            self.bad(body, "profile", f"profile '{name}' is not a Python package name")
             return None
         return str(name)
-
-    def _probability(self, body: YMap, key: str) -> bool:
-        value = body[key]
-        if not 0 <= value <= 1:
-            self._bad(body, key, f"{key} is a probability; it must be between 0 and 1, got {value}")
-            return False
-        return True
-
-    def _bad(self, body: YMap, key: str, message: str, code: str = "TP009") -> None:
-        self.diagnostics.append(error(code, message, body.value_loc(key)))
 
     def _plan_loc(self) -> Location:
         plan: Any = self.sections.values.get("plan")
