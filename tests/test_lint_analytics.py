@@ -197,13 +197,15 @@ def test_layers_declare_a_runtime_under_any_name(tmp_path):
         layers:
           mobile_app: {runtime: browser, description: The app.}
           kiosk: {runtime: desktop, description: Kiosk.}
+          web_worker: {description: Background jobs.}
         """,
     )
     found = codes(plan_dir)
     assert any(c[:3] == ("TP009", "extra.yaml", 3) and "'desktop'" in c[3] for c in found)
     plan = load_plan(plan_dir).plan
-    assert plan.browser_layers() == ("mobile_app",)
-    assert plan.layers["web"].runtime == "server"  # the default; nothing is read from a name
+    assert plan.browser_layers() == ("web", "mobile_app")
+    # The default is server, whatever the name says.
+    assert plan.layers["web_worker"].runtime == "server"
 
 
 def test_states_take_any_ids_in_plan_order(tmp_path):
