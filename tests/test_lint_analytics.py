@@ -203,7 +203,7 @@ def test_layers_declare_a_runtime_under_any_name(tmp_path):
     found = codes(plan_dir)
     assert any(c[:3] == ("TP009", "extra.yaml", 3) and "'desktop'" in c[3] for c in found)
     plan = load_plan(plan_dir).plan
-    assert plan.browser_layers() == ("web", "mobile_app")
+    assert sorted(plan.browser_layers()) == ["mobile_app", "web"]
     # The default is server, whatever the name says.
     assert plan.layers["web_worker"].runtime == "server"
 
