@@ -28,7 +28,6 @@ from compiler.plan.model import Event, Plan, Property
 from compiler.targets import python as python_target
 from compiler.targets.event_view import event_view, roles
 from compiler.targets.jsonschema import property_schema
-from compiler.targets.meta_view import CLICK_ID_PROPERTY
 
 DEMO_TIME = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 DEMO_USER = {
@@ -119,7 +118,9 @@ def example_arguments(plan: Plan, event: Event, distinct_id: str) -> dict[str, A
         same = arg.wire in ids and _accepts(arg.prop, distinct_id)
         args[python_identifier(arg.wire)] = distinct_id if same else example_value(arg.prop)
     # Show the envelope at work: the session (PostHog's $session_id) and the ad click (Meta's fbc).
-    demo = {names.session_id: DEMO_SESSION, CLICK_ID_PROPERTY: DEMO_CLICK_ID}
+    demo = {names.session_id: DEMO_SESSION}
+    if plan.meta is not None:
+        demo[plan.meta.click_id_property] = DEMO_CLICK_ID
     for arg in view.optional:
         if arg.wire in demo:
             args[python_identifier(arg.wire)] = demo[arg.wire]

@@ -386,3 +386,23 @@ def test_every_layer_must_be_a_value_of_the_source_field(tmp_path):
     found = codes(plan_dir)
     assert [c[:3] for c in found] == [("TP009", "extra.yaml", 2)], found
     assert "layer 'mobile' is not a value of 'source'" in found[0][3]
+
+
+def test_meta_consent_property_is_a_boolean_property_of_the_plan(tmp_path):
+    def with_consent(where: Path, name: str) -> Path:
+        plan_dir = plan_with(where, "")
+        text = (plan_dir / "plan.yaml").read_text()
+        marker = "    description: Meta mapping.\n"
+        assert marker in text
+        (plan_dir / "plan.yaml").write_text(
+            text.replace(marker, marker + f"    consent_property: {name}\n")
+        )
+        return plan_dir
+
+    assert load_plan(plan_with(tmp_path / "none", "")).plan.meta.consent_property is None
+    unknown = codes(with_consent(tmp_path / "a", "ads_ok"))
+    assert [(c[0], c[3]) for c in unknown] == [("TP008", "undefined property 'ads_ok'")]
+    wrong = codes(with_consent(tmp_path / "b", "currency"))
+    assert [c[0] for c in wrong] == ["TP009"] and "must be a boolean" in wrong[0][3]
+    shipped = load_plan(Path(__file__).parents[1] / "tracking_plan").plan
+    assert shipped.meta is not None and shipped.meta.consent_property == "ads_allowed"

@@ -225,6 +225,10 @@ class MetaDestination:
     mappings: tuple[MetaMapping, ...]
     action_source: str = "website"
     description: str = ""
+    # A boolean property that, when false on an event, keeps it from Meta (ads consent).
+    consent_property: str | None = None
+    # The property holding Meta's click id (the fbclid URL parameter), sent as fbc.
+    click_id_property: str = "fbclid"
 
     def for_event(self, event: str) -> MetaMapping | None:
         return next((m for m in self.mappings if m.event == event), None)

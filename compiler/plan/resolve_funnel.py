@@ -195,8 +195,33 @@ class FunnelResolver(References):
         mappings = []
         for mapping in body["mappings"]:
             mappings.extend(self.meta_mapping(mapping, events))
+        consent = body.get("consent_property")
+        if consent is not None:
+            prop = self.sections.values.get("properties", {}).get(consent)
+            if prop is None:
+                self.diagnostics.append(
+                    error(
+                        "TP008",
+                        f"undefined property '{consent}'",
+                        body.value_loc("consent_property"),
+                    )
+                )
+                consent = None
+            elif prop.get("type") != "boolean":
+                self.diagnostics.append(
+                    error(
+                        "TP009",
+                        f"consent_property '{consent}' must be a boolean property",
+                        body.value_loc("consent_property"),
+                    )
+                )
+                consent = None
         return m.MetaDestination(
-            tuple(mappings), body.get("action_source", "website"), body.get("description", "")
+            tuple(mappings),
+            body.get("action_source", "website"),
+            body.get("description", ""),
+            consent,
+            body.get("click_id_property", "fbclid"),
         )
 
     def meta_mapping(self, body: YMap, events: dict[str, m.Event]) -> list[m.MetaMapping]:

@@ -289,6 +289,8 @@ SECTIONS: dict[str, Section] = {
                 described=True,
                 description=STR,
                 action_source=STR,
+                consent_property=STR,
+                click_id_property=STR,
                 mappings=ListOf(META_MAPPING),
             )
         ),

@@ -14,9 +14,6 @@ from compiler.plan.model import Plan
 # Meta accepts at most this many events per Conversions API request, none older than this.
 CAPI_MAX_EVENTS_PER_REQUEST = 1000
 CAPI_MAX_AGE_DAYS = 7
-# Plan properties the mapping reads from every event's properties when present.
-CLICK_ID_PROPERTY = "fbclid"
-ADS_CONSENT_PROPERTY = "ads_allowed"
 
 
 @dataclass(frozen=True)
@@ -34,8 +31,10 @@ class MetaView:
     rows: tuple[MetaRow, ...]  # sorted by plan event name
     max_events_per_request: int = CAPI_MAX_EVENTS_PER_REQUEST
     max_age_days: int = CAPI_MAX_AGE_DAYS
-    click_id_property: str = CLICK_ID_PROPERTY
-    consent_property: str = ADS_CONSENT_PROPERTY
+    # Plan properties the mapping reads from every event's properties when present (the
+    # destination's click_id_property and consent_property).
+    click_id_property: str = "fbclid"
+    consent_property: str | None = None
 
 
 def meta_view(plan: Plan) -> MetaView:
@@ -51,4 +50,9 @@ def meta_view(plan: Plan) -> MetaView:
             key=lambda r: r.event,
         )
     )
-    return MetaView(action_source=plan.meta.action_source, rows=rows)
+    return MetaView(
+        action_source=plan.meta.action_source,
+        rows=rows,
+        click_id_property=plan.meta.click_id_property,
+        consent_property=plan.meta.consent_property,
+    )

@@ -20,7 +20,6 @@ ACTION_SOURCE: Final = "website"
 MAX_EVENTS_PER_REQUEST: Final = 1000
 MAX_AGE: Final = timedelta(days=7)
 CLICK_ID_PROPERTY: Final = "fbclid"
-CONSENT_PROPERTY: Final = "ads_allowed"
 GRAPH_API_VERSION: Final = "v21.0"
 
 
@@ -76,7 +75,7 @@ def _mapping(
     event: str, properties: Mapping[str, Any], consent_ads: bool, is_first: bool | None
 ) -> MetaMapping | None:
     mapping = MAPPINGS.get(event)
-    if mapping is None or not consent_ads or properties.get(CONSENT_PROPERTY) is False:
+    if mapping is None or not consent_ads:
         return None
     if mapping.first_only:
         if is_first is None:

@@ -14,8 +14,6 @@ export const META_MAPPINGS: Readonly<Record<string, MetaMapping>> = {
   purchase_completed: { metaEvent: "Purchase", valueProperty: "price", currencyProperty: "currency", firstOnly: false },
 };
 
-export const ADS_CONSENT_PROPERTY = "ads_allowed";
-
 /** The Pixel's `fbq` function, as far as the trackers call it. */
 export type Fbq = (
   command: "track",
@@ -52,7 +50,7 @@ export function pixelCall(
   isFirst: () => boolean,
 ): Parameters<Fbq> | undefined {
   const mapping = META_MAPPINGS[event];
-  if (!mapping || !consentAds || properties[ADS_CONSENT_PROPERTY] === false) {
+  if (!mapping || !consentAds) {
     return undefined;
   }
   if (mapping.firstOnly && !isFirst()) {
