@@ -77,10 +77,9 @@ def _owned_files(out_dir: Path, targets: Iterable[Target]) -> set[PurePosixPath]
             if (
                 path.is_file()
                 and not IGNORED_PARTS.intersection(rel.parts)
-                and not rel.name.endswith(".egg-info")
+                and not any(part.endswith(".egg-info") for part in rel.parts)
             ):
-                if not any(part.endswith(".egg-info") for part in rel.parts):
-                    found.add(rel)
+                found.add(rel)
     return found
 
 

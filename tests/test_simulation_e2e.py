@@ -25,7 +25,8 @@ def test_build_synth_simulate_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl.gz"
     synth = run("synth", "--users", "300", "--seed", "2", "--config", str(config), "-o", str(out))
     assert synth.returncode == 0, synth.stderr
-    lines = gzip.open(out, "rt").read().splitlines()
+    with gzip.open(out, "rt") as handle:
+        lines = handle.read().splitlines()
     assert f"wrote {len(lines):,} events for 300 people" in synth.stdout
 
     forecast = run(

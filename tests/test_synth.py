@@ -355,7 +355,8 @@ def test_gzip_parquet_and_csv_hold_the_same_events(tmp_path: Path) -> None:
     base = [
         json.loads(line) for line in _synth(tmp_path, "e.jsonl", users=400).read_text().splitlines()
     ]
-    gz = [json.loads(line) for line in gzip.open(_synth(tmp_path, "e.jsonl.gz", users=400), "rt")]
+    with gzip.open(_synth(tmp_path, "e.jsonl.gz", users=400), "rt") as handle:
+        gz = [json.loads(line) for line in handle]
     assert gz == base
     con = duckdb.connect()
     parquet = _synth(tmp_path, "e.parquet", users=400)

@@ -131,9 +131,10 @@ class Timeline:
         source = source or env.sources[event]
         full = env.base[source].copy()
         if source in env.browser:
-            if self.last_browser_us is not None and self.t - self.last_browser_us > SESSION_GAP_US:
-                self.new_session()
-            elif not self.session_id:
+            idle = (
+                self.last_browser_us is not None and self.t - self.last_browser_us > SESSION_GAP_US
+            )
+            if idle or not self.session_id:
                 self.new_session()
             self.last_browser_us = self.t
             full[env.session_key] = self.session_id
