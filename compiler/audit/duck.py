@@ -50,12 +50,15 @@ def _regex_case(column: str, patterns: tuple[str, ...], value: str) -> str:
 
 
 def _type_ok(x: str, type_col: str) -> str:
-    """JSON value `x` has the plan type named in `type_col` (1.0 is an integer, as in JSON Schema)."""
+    """JSON value `x` has the plan type named in `type_col` (1.0 is an integer, as in JSON Schema;
+    a number past a double's range, 1e400, is no number)."""
     return (
         f"(CASE {type_col} WHEN 'string' THEN json_type({x}) = 'VARCHAR' "
         f"WHEN 'boolean' THEN json_type({x}) = 'BOOLEAN' "
-        f"WHEN 'number' THEN json_type({x}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
+        f"WHEN 'number' THEN json_type({x}) IN ('BIGINT', 'UBIGINT') OR (json_type({x}) = 'DOUBLE' "
+        f"AND isfinite(TRY_CAST({x} AS DOUBLE))) "
         f"WHEN 'integer' THEN json_type({x}) IN ('BIGINT', 'UBIGINT') OR (json_type({x}) = 'DOUBLE' "
+        f"AND isfinite(TRY_CAST({x} AS DOUBLE)) "
         f"AND TRY_CAST({x} AS DOUBLE) = floor(TRY_CAST({x} AS DOUBLE))) "
         f"WHEN 'array' THEN json_type({x}) = 'ARRAY' ELSE false END)"
     )
@@ -104,10 +107,11 @@ def entries_sql(t: PlanTables, text_files: list[str]) -> str:
     paths = "[" + ", ".join(lit(f'$."{k.key}"') for k in t.keys) + "]"
     num = "(CASE WHEN _text THEN TRY_CAST(s AS DOUBLE) ELSE TRY_CAST(val AS DOUBLE) END)"
     items = "json_extract(CASE WHEN _text THEN s ELSE CAST(val AS VARCHAR) END, '$[*]')"
+    finite = "coalesce(isfinite(TRY_CAST(s AS DOUBLE)), false)"
     text_ok = (
         "(CASE type WHEN 'string' THEN true WHEN 'boolean' THEN s IN ('true', 'false') "
-        f"WHEN 'number' THEN regexp_matches(s, {lit(NUMBER_TEXT)}) "
-        f"WHEN 'integer' THEN regexp_matches(s, {lit(INTEGER_TEXT)}) "
+        f"WHEN 'number' THEN regexp_matches(s, {lit(NUMBER_TEXT)}) AND {finite} "
+        f"WHEN 'integer' THEN regexp_matches(s, {lit(INTEGER_TEXT)}) AND {finite} "
         "WHEN 'array' THEN json_valid(s) AND left(s, 1) = '[' ELSE false END)"
     )
     items_bad_type = (
@@ -205,9 +209,10 @@ def rows_sql(rules: AuditRules, t: PlanTables, text_files: list[str]) -> str:
     tolerated = lst(sorted(rules.tolerated | set(rules.deprecated) | {"$session_id"}), "VARCHAR")
     system = "" if rules.strict_system else " AND NOT starts_with(k, '$')"
     unknown = "NOT known" + ("" if rules.strict_system else " AND NOT starts_with(event, '$')")
-    value = "json_extract(p, concat('$.\"', replace(k, '\"', '\\\\\"'), '\"'))"
+    # Values by position, beside json_keys (a path cannot name a key holding a quote).
+    value = "json_extract(p, '$.*')[i]"
     pii = (
-        f"CASE WHEN regexp_matches(p, {lit(PII_PREFILTER)}) THEN list_filter(keys, lambda k: "
+        f"CASE WHEN regexp_matches(p, {lit(PII_PREFILTER)}) THEN list_filter(keys, lambda k, i: "
         f"NOT starts_with(k, '$') AND NOT list_contains({lst(sorted(rules.pii), 'VARCHAR')}, k) "
         f"AND json_type({value}) = 'VARCHAR' AND (regexp_matches({value} ->> '$', {lit(EMAIL_LIKE)}) "
         f"OR regexp_matches({value} ->> '$', {lit(PHONE_LIKE)}))) ELSE [] END"

@@ -10,14 +10,14 @@ into a finding kind.
 from __future__ import annotations
 
 import json
-import re
+import math
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from compiler.audit import sequence
 from compiler.audit.findings import EXAMPLES, EventStats, Finding
@@ -29,6 +29,7 @@ from compiler.audit.rules import (
     AuditRules,
     column_of,
     properties_key,
+    search,
 )
 from compiler.targets.jsonschema import event_name_field, event_schema
 
@@ -44,31 +45,70 @@ VALUE_KINDS = {
 }
 
 
+# Every regular expression the audit runs has RE2 semantics, as in DuckDB: the google-re2
+# binding, never Python's `re` (whose \d matches any Unicode digit and whose $ matches before a
+# final newline).
 def format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
     for name, pattern in FORMAT_PATTERNS.items():
-        compiled = re.compile(pattern)
 
-        def check(value: object, compiled: re.Pattern[str] = compiled) -> bool:
-            return not isinstance(value, str) or compiled.search(value) is not None
+        def check(value: object, pattern: str = pattern) -> bool:
+            return not isinstance(value, str) or search(pattern, value)
 
         checker.checks(name)(check)
     return checker
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+class Overflow:
+    """A JSON number beyond a double's range (1e400): no JSON Schema type accepts it, so it is a
+    type_mismatch for a number or integer property, as in the SQL engine."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _number(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) else Overflow(text)
+
+
+def _integer(text: str) -> Any:
+    value = int(text)
+    return value if abs(value) <= 1.7976931348623157e308 else Overflow(text)
+
+
+def loads(text: str) -> Any:
+    """JSON as every engine reads it: overflowing numbers kept apart (see Overflow)."""
+    return json.loads(text, parse_float=_number, parse_int=_integer)
+
+
+# The jsonschema validator with RE2 patterns.
+Validator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern}
+)
 
 
 def _coerce(value: Any, type_: str) -> Any:
     """A text-export value as the type the plan expects, when it reads as one."""
     if not isinstance(value, str):
         return value
-    if type_ == "integer" and re.search(INTEGER_TEXT, value):
-        return int(value)
-    if type_ == "number" and re.search(NUMBER_TEXT, value):
-        return float(value)
+    if type_ == "integer" and search(INTEGER_TEXT, value):
+        return _integer(value)
+    if type_ == "number" and search(NUMBER_TEXT, value):
+        return _number(value)
     if type_ == "boolean" and value in ("true", "false"):
         return value == "true"
     if type_ == "array" and value.startswith("["):
         try:
-            return json.loads(value)
+            return loads(value)
         except ValueError:
             return value
     return value
@@ -79,7 +119,7 @@ class Reference:
         self.rules = rules
         checker = format_checker()
         self.validators = {
-            name: Draft202012Validator(event_schema(rules.plan, event), format_checker=checker)
+            name: Validator(event_schema(rules.plan, event), format_checker=checker)
             for name, event in rules.plan.events.items()
         }
         self.types = {r.key: r.prop.type for r in rules.keys}
@@ -117,7 +157,8 @@ class Reference:
         if row.distinct_id is not None and "distinct_id" in fields:
             doc[fields["distinct_id"]] = row.distinct_id
         if row.timestamp is not None and "timestamp" in fields:
-            doc[fields["timestamp"]] = row.timestamp.astimezone(UTC).isoformat()
+            # A typed column: valid whenever present, as in the SQL engine.
+            doc[fields["timestamp"]] = _FAR if row.timestamp >= _LAST else row.timestamp.isoformat()
         if uuid is not None and "uuid" in fields:
             doc[fields["uuid"]] = uuid
         doc["properties"] = inner
@@ -179,9 +220,13 @@ class Reference:
         for key in props:
             if key in rules.deprecated:
                 found.add(("deprecated_property", key))
-            elif key not in allowed and key not in rules.tolerated and key != "$session_id":
-                if rules.strict_system or not key.startswith("$"):
-                    found.add(("undocumented_property", key))
+            elif (
+                key not in allowed
+                and key not in rules.tolerated
+                and key != "$session_id"
+                and (rules.strict_system or not key.startswith("$"))
+            ):
+                found.add(("undocumented_property", key))
         return found
 
 
@@ -192,8 +237,14 @@ def pii_findings(rules: AuditRules, props: dict[str, Any]) -> set[tuple[str, str
         if not key.startswith("$")
         and key not in rules.pii
         and isinstance(value, str)
-        and (re.search(EMAIL_LIKE, value) or re.search(PHONE_LIKE, value))
+        and (search(EMAIL_LIKE, value) or search(PHONE_LIKE, value))
     }
+
+
+# A timestamp past Python's datetime range (year 10000 in UTC, from 9999-12-31 with a negative
+# offset) is read as the last representable instant.
+_LAST = datetime.max.replace(tzinfo=UTC)
+_FAR = "9999-12-31T23:59:59.999999+00:00"
 
 
 def read_rows(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[sequence.Row, str | None]]:
@@ -202,9 +253,9 @@ def read_rows(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[sequence.Row, st
         "FROM events ORDER BY _file, _row"
     ).fetchall():
         ex = uuid if uuid is not None else f"{file}:{row}"
-        yield sequence.Row(
-            event, ts, file, row, ex, distinct_id, person_id, json.loads(props)
-        ), uuid
+        if ts is not None:
+            ts = ts.astimezone(UTC) if isinstance(ts, datetime) else _LAST
+        yield sequence.Row(event, ts, file, row, ex, distinct_id, person_id, loads(props)), uuid
 
 
 def run(
@@ -240,21 +291,22 @@ def run(
         Finding(kind, event, prop, len(exs), sorted(exs)[:EXAMPLES])
         for (kind, event, prop), exs in grouped.items()
     ]
-    return findings, _stats(rows, flagged)
+    return findings, _stats(con, rows, flagged)
 
 
-def _stats(rows: list[sequence.Row], flagged: set[tuple[str, int]]) -> dict[str, EventStats]:
-    stats: dict[str, EventStats] = {}
-    per: dict[str, list[sequence.Row]] = defaultdict(list)
+def _stats(
+    con: duckdb.DuckDBPyConnection, rows: list[sequence.Row], flagged: set[tuple[str, int]]
+) -> dict[str, EventStats]:
+    """Per event: rows, first and last timestamp (the reader's, as in the SQL engine) and the
+    rows with a finding (this engine's)."""
+    bad: dict[str, int] = defaultdict(int)
     for r in rows:
-        per[r.event].append(r)
-    for event, items in per.items():
-        times = [r.timestamp.astimezone(UTC) for r in items if r.timestamp is not None]
-        fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
-        stats[event] = EventStats(
-            len(items),
-            min(times).strftime(fmt) if times else None,
-            max(times).strftime(fmt) if times else None,
-            sum(1 for r in items if (r.file, r.row) in flagged),
-        )
-    return stats
+        bad[r.event] += (r.file, r.row) in flagged
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return {
+        str(event): EventStats(int(n), first, last, bad[str(event)])
+        for event, n, first, last in con.execute(
+            f"SELECT event, n, strftime(first_seen, '{fmt}'), strftime(last_seen, '{fmt}') "
+            "FROM event_stats"
+        ).fetchall()
+    }

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
+
+import re2  # type: ignore[import-untyped]
 
 from compiler.plan.model import EnvelopeField, Plan, Property, SequenceRule
 
@@ -26,9 +29,22 @@ ROLE_COLUMNS = {
 
 # Format checks, identical in every engine (jsonschema's own format checkers depend on optional
 # packages, so the reference engine registers these same regexes).
+# RFC 3339 full-date, calendar-checked in the regex itself (days per month, leap years: a year
+# divisible by 4 and not by 100, or by 400), so every engine, the SQL and any DFA, agrees.
+_DAY_31 = "(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+_DAY_30 = "(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+_DAY_28 = "02-(?:0[1-9]|1[0-9]|2[0-8])"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+FULL_DATE = f"(?:[0-9]{{4}}-(?:{_DAY_31}|{_DAY_30}|{_DAY_28})|{_LEAP_YEAR}-02-29)"
+# RFC 3339 date-time: T or t, seconds 00-60, an optional fraction, Z/z or a +hh:mm/-hh:mm offset.
+_TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?"
+_OFFSET = "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+
+# Format checks, identical in every engine: RE2 patterns (the reference engine runs them with
+# the google-re2 binding, DuckDB natively); each is linear time.
 FORMAT_PATTERNS = {
-    "date-time": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
-    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "date-time": f"^{FULL_DATE}[Tt]{_TIME}{_OFFSET}$",
+    "date": f"^{FULL_DATE}$",
     "email": r"^[^@\s]+@[^@\s]+$",
     "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
@@ -39,6 +55,26 @@ FORMAT_PATTERNS = {
 EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 PHONE_LIKE = r"^(\+[0-9][0-9 ().-]{6,18}[0-9]|\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4})$"
 INTEGER_TEXT = r"^-?[0-9]+$"  # how an integer looks in a text-only export (the UI CSV)
+
+
+_compiled: dict[str, Any] = {}
+
+
+def compile_re2(pattern: str) -> Any:
+    """`pattern` compiled with RE2 (the google-re2 binding), the one regex dialect of every
+    engine: DuckDB's regexp functions are RE2 too. Raises re2.error when RE2 cannot compile it."""
+    compiled = _compiled.get(pattern)
+    if compiled is None:
+        options = re2.Options()
+        options.log_errors = False
+        compiled = _compiled[pattern] = re2.compile(pattern, options)
+    return compiled
+
+
+def search(pattern: str, text: str) -> bool:
+    """RE2 `pattern` found in `text` (JSON Schema's unanchored search; `.` is one character,
+    `\\d` `\\s` `\\w` are ASCII, `$` is the very end)."""
+    return compile_re2(pattern).search(text) is not None
 
 
 @dataclass(frozen=True)

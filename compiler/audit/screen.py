@@ -23,7 +23,7 @@ import re
 from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
-from compiler.audit.rules import EMAIL_LIKE, PHONE_LIKE, AuditRules, KeyRule
+from compiler.audit.rules import EMAIL_LIKE, PHONE_LIKE, AuditRules, KeyRule, search
 from compiler.exports.load import sql_text
 from compiler.plan.model import Property
 
@@ -33,6 +33,9 @@ _PLAIN = r'[^"\\]'  # a string character with no escape
 _INT = r"-?(?:0|[1-9][0-9]*)"
 NUMBER = _INT + r"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 SCALAR = f"(?:{STRING}|{NUMBER}|true|false|null)"
+# Numbers the screen proves in range: at most MAX_DIGITS digits before the point, no exponent.
+MAX_DIGITS = 15
+_SHORT_INT = f"(?:0|[1-9][0-9]{{0,{MAX_DIGITS - 1}}})"
 ANY = rf"(?:{SCALAR}|\[(?:{SCALAR}(?:,{SCALAR})*)?\])"  # what a $-key may hold
 
 # PII (rules.EMAIL_LIKE, rules.PHONE_LIKE) in a string needs an @, a + or a whole value shaped
@@ -60,7 +63,7 @@ def _json_plain(text: str) -> bool:
 
 
 def _pii_like(text: str) -> bool:
-    return re.search(EMAIL_LIKE, text) is not None or re.search(PHONE_LIKE, text) is not None
+    return search(EMAIL_LIKE, text) or search(PHONE_LIKE, text)
 
 
 def _charset(op: object, arg: object) -> set[str] | None:
@@ -124,9 +127,12 @@ def pattern_body(pattern: str, pii: bool = True) -> str | None:
     alternation and repeats, and anchors only at its two ends. Unless `pii`, it must also
     prove that no match looks like an email or a phone number."""
     try:
-        parsed = list(sre_parse.parse(pattern))
+        tree = sre_parse.parse(pattern)
     except re.error:
         return None
+    if tree.state.flags & ~sre_c.SRE_FLAG_UNICODE or pattern.startswith("(?"):
+        return None  # (?i) and other flags: not inlined
+    parsed = list(tree)
     start = bool(parsed) and parsed[0] == (sre_c.AT, sre_c.AT_BEGINNING)
     end = bool(parsed) and parsed[-1] == (sre_c.AT, sre_c.AT_END)
     core = parsed[int(start) : len(parsed) - int(end)]
@@ -163,7 +169,8 @@ def _digits_range(low: str, high: str) -> str:
 
 
 def int_range(low: int, high: int | None) -> str:
-    """Non-negative integers from low to high (None: no upper bound), no leading zeros."""
+    """Non-negative integers from low to high (None: no upper bound, at most MAX_DIGITS
+    digits), no leading zeros."""
     parts = []
     top = high if high is not None else 10 ** len(str(low)) - 1
     for width in range(len(str(low)), len(str(top)) + 1):
@@ -171,8 +178,8 @@ def int_range(low: int, high: int | None) -> str:
         hi = min(top, 10**width - 1)
         if lo <= hi:
             parts.append(_digits_range(str(lo), str(hi)))
-    if high is None:
-        parts.append(f"[1-9][0-9]{{{len(str(low))},}}")
+    if high is None and len(str(low)) < MAX_DIGITS:
+        parts.append(f"[1-9][0-9]{{{len(str(low))},{MAX_DIGITS - 1}}}")
     return "(?:" + "|".join(parts) + ")"
 
 
@@ -184,12 +191,18 @@ def _bounded(prop_type: str, minimum: float | None, maximum: float | None) -> st
             return None
     fraction = "" if prop_type == "integer" else r"(?:\.[0-9]+)?"
     if minimum is None and maximum is None:
-        return _INT if prop_type == "integer" else NUMBER
+        # No exponent and at most 15 digits: never past a double's range (1e400 and a
+        # 400-digit integer are type mismatches, left to the exact checks).
+        return f"-?{_SHORT_INT}{fraction}"
     low = None if minimum is None else int(minimum)
     high = None if maximum is None else int(maximum)
+    if high is not None and high >= 10**MAX_DIGITS:
+        high = None  # every number the screen proves (MAX_DIGITS digits) is below it
+    if low is not None and low >= 10**MAX_DIGITS:
+        return None
     if (low is not None and low < 0) or (high is not None and high < max(low or 0, 0)):
         return None
-    parts = [r"-(?:0|[1-9][0-9]*)" + fraction] if low is None else []
+    parts = [f"-{_SHORT_INT}{fraction}"] if low is None else []
     start = low or 0
     if high is None:
         parts.append(int_range(start, None) + fraction)
@@ -274,7 +287,7 @@ def _string_ok(prop: Property, value: str) -> bool:
         return False
     if prop.max_length is not None and len(value) > prop.max_length:
         return False
-    return prop.pattern is None or re.search(prop.pattern, value) is not None
+    return prop.pattern is None or search(prop.pattern, value)
 
 
 def not_words(words: list[str]) -> str:

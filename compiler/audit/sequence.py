@@ -228,9 +228,9 @@ def python_violations(rows: list[Row], rules: AuditRules) -> Iterable[tuple[Row,
                 and r.event in rules.plan.events
             ):
                 at = logins.get(p) if p is not None else None
-                if at is not None and r.timestamp is not None and r.timestamp > at:
-                    if r.properties.get(user_key) is None:
-                        out.add((id(r), "identity_violation", user_name))
+                late = at is not None and r.timestamp is not None and r.timestamp > at
+                if late and r.properties.get(user_key) is None:
+                    out.add((id(r), "identity_violation", user_name))
             if r.event == identity.stitch_on and r.distinct_id is not None:
                 value = r.properties.get(user_key) if user_key is not None else None
                 user = _text(value) or ""

@@ -59,6 +59,8 @@ def _read_one(
 ) -> ExportFile:
     if source.missing_reason is not None:
         return ExportFile(source.name, "missing", complete=False, notes=[source.missing_reason])
+    if source.skipped_reason is not None:
+        return ExportFile(source.name, "skipped", notes=[source.skipped_reason])
     try:
         prepared = prepare(source.path, source.name, workdir)
     except OSError as exc:
@@ -71,8 +73,13 @@ def _read_one(
         rejects = f"_trackplan_rejects_{n}"
         _dispatch(con, prepared, source.name, workdir, rejects, info, csv_nulls, screen)
     except (duckdb.Error, ValueError, OSError) as exc:
-        info.complete, info.failed = False, True
-        info.notes.append(f"could not read as {info.format}: {str(exc).splitlines()[0]}")
+        load.discard(con, source.name)  # no partial file: its rows would pass for all of it
+        # One unreadable file found in a directory is reported, and the rest audited; a file
+        # named on the command line fails the run.
+        info.complete, info.failed = False, not source.in_directory
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        message = message.replace(str(prepared.path), source.name)  # no temp paths
+        info.notes.append(f"could not read as {info.format}: {message}")
     return info
 
 

@@ -56,6 +56,49 @@ def _gzip_intact(path: Path) -> bool:
     return not in_member
 
 
+def _zstd_intact(path: Path) -> bool:
+    """Walk every zstd frame's block headers (no decompression); False when the file ends inside
+    a frame. DuckDB reads a truncated zstd file up to the cut without a word."""
+    with path.open("rb") as raw:
+        data_end = raw.seek(0, 2)
+        raw.seek(0)
+
+        def take(n: int) -> bytes:
+            chunk = raw.read(n)
+            if len(chunk) != n:
+                raise EOFError
+            return chunk
+
+        try:
+            while raw.tell() < data_end:
+                magic = int.from_bytes(take(4), "little")
+                if magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame
+                    raw.seek(int.from_bytes(take(4), "little"), 1)
+                    continue
+                if magic != 0xFD2FB528:
+                    return False
+                descriptor = take(1)[0]
+                single = descriptor >> 5 & 1
+                size_flag = descriptor >> 6
+                header = (0 if single else 1) + (0, 1, 2, 4)[descriptor & 3]
+                header += (single, 2, 4, 8)[size_flag]
+                take(header)
+                last = False
+                while not last:
+                    block = int.from_bytes(take(3), "little")
+                    last, kind, size = bool(block & 1), block >> 1 & 3, block >> 3
+                    if kind == 3:
+                        return False
+                    raw.seek(1 if kind == 1 else size, 1)
+                    if raw.tell() > data_end:
+                        return False
+                if descriptor >> 2 & 1:
+                    take(4)
+        except EOFError:
+            return False
+    return True
+
+
 def _gunzip_prefix(path: Path, target: Path) -> int:
     """Write the readable prefix of a (truncated or corrupt) multi-member gzip to `target`."""
     written = 0
@@ -120,9 +163,16 @@ def _text_format(path: Path, name: str, compression: str | None) -> str:
         if first is None and compression is None and _is_api_document(path):
             return "events-api"
         return "jsonl"
-    if line.startswith((b"[", b'"')) or name.endswith((".jsonl", ".ndjson", ".json")):
+    plain = name
+    for suffix in (".gz", ".gzip", ".zst", ".zstd", ".br"):
+        plain = plain.removesuffix(suffix)
+    if line.startswith((b"[", b'"')) or plain.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
-    return "csv"
+    if plain.endswith(".csv") or b"," in line:
+        return "csv"
+    # Neither JSON nor a CSV header: read as JSON Lines, so every line is counted unparseable
+    # (with its line number) rather than the whole file failing a CSV sniff.
+    return "jsonl"
 
 
 def _is_api_document(path: Path) -> bool:
@@ -153,7 +203,8 @@ def prepare(path: Path, name: str, workdir: Path) -> Prepared:
     if name.endswith((".lz4", ".sz")):
         return Prepared(path, "unsupported", name.rsplit(".", 1)[-1])
     if head == ZSTD_MAGIC:
-        return Prepared(path, "jsonl", "zstd")
+        cut = None if _zstd_intact(path) else "zstd stream is truncated; read up to where it ends"
+        return Prepared(path, "jsonl", "zstd", cut)
     if name.endswith(".br"):
         target = workdir / f"{len(list(workdir.iterdir()))}.plain"
         damage = _unbrotli(path, target)

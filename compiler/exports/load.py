@@ -10,6 +10,7 @@ line numbers, and the numbering of the lines after them is corrected.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import tempfile
@@ -34,6 +35,7 @@ EVENT_NAMES = "_trackplan_event_names"
 FILE_NAMES = "_trackplan_file_names"
 MAX_LINE = 16 * 1024 * 1024  # PostHog caps a batch request at 20 MB; an event is far smaller
 CLEAN_BATCH = 4_000_000  # clean rows per registered batch (18 bytes each)
+SCAN_PART = "#trackplan-scan"  # the _file of the scanner's unclear lines while they are read
 BLANK = "_blank"  # blank lines keep their place while lines are numbered, then go
 
 CREATE_ROWS = f"""
@@ -152,8 +154,120 @@ REJECT_REASONS = {
     "INVALID UNICODE": bad.INVALID_UTF8,
     "TOO MANY COLUMNS": bad.BAD_FIELDS,
     "MISSING COLUMNS": bad.BAD_FIELDS,
-    "LINE SIZE OVER MAXIMUM": "line too long",
+    "LINE SIZE OVER MAXIMUM": f"line longer than {MAX_LINE // (1 << 20)} MiB",
 }
+
+
+# A line DuckDB's JSON functions would read differently from RFC 8259 (they accept NaN,
+# Infinity and trailing commas, and keep the first of duplicate keys): such lines, and only
+# they, are re-read by `normalize` in Python. A false positive costs a Python parse, no more.
+SUSPECT = r"[:,\[][ \t\r\n]*[-+]?(?i:nan|inf)|,[ \t\r\n]*[\]}]"
+NORMALIZE_UDF = "_trackplan_normalize"
+NORMALIZE_JSON_UDF = "_trackplan_normalize_json"
+
+
+class _Number(str):
+    """A JSON number kept as written (no float rounding, 1e400 stays 1e400)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _dump(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_dump(k)}:{_dump(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_dump(v) for v in value) + "]"
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def normalize_line(line: str | None) -> str | None:
+    """A JSON Lines line as RFC 8259 reads it, or None: see `normalize`."""
+    return normalize(line, envelope=True)
+
+
+def normalize_json(text: str | None) -> str | None:
+    """A JSON text (Parquet's properties) as RFC 8259 reads it, or None: see `normalize`."""
+    return normalize(text, envelope=False)
+
+
+def normalize(line: str | None, envelope: bool = True) -> str | None:
+    """`line` as RFC 8259 reads it, or None when it is not RFC 8259 JSON: duplicate keys
+    resolved (the last wins), the canonical top-level envelope fields moved into `properties`
+    (the top-level value wins over one already there; PostHog's shape), written compactly."""
+    if line is None:
+        return None
+    try:
+        doc = json.loads(line, parse_float=_Number, parse_int=_Number, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+    if envelope and isinstance(doc, dict) and any(top in doc for top, _ in CANONICAL_TOP):
+        props = doc.get("properties")
+        if props is None:
+            props = {}
+        if isinstance(props, dict):
+            for top, inner in CANONICAL_TOP:
+                if top in doc:
+                    props[inner] = doc.pop(top)
+            doc["properties"] = props
+    return _dump(doc)
+
+
+def register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """The Python functions the readers call (on the few lines that need them)."""
+    registered = {
+        str(name)
+        for (name,) in con.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_name LIKE '_trackplan%'"
+        ).fetchall()
+    }
+    functions: dict[str, Callable[..., Any]] = {
+        NORMALIZE_UDF: normalize_line,
+        NORMALIZE_JSON_UDF: normalize_json,
+    }
+    for name, function in functions.items():
+        if name not in registered:
+            # null_handling as a string: its enum moved between DuckDB releases
+            con.create_function(  # type: ignore[call-overload]
+                name, function, ["VARCHAR"], "VARCHAR", null_handling="special"
+            )
+
+
+def _needs_normalizing(text: str, keys: str, props_keys: str) -> str:
+    """SQL: JSON text `text` (valid for DuckDB) may read differently under RFC 8259, or has
+    duplicate keys at the top (`keys`: its json_keys) or in its properties (`props_keys`).
+
+    Each JSON function over a whole line holds a chunk's parsed documents (about 40 MiB per
+    thread on browser rows, counted against the memory limit and never spilled), so the key
+    lists are computed once, in a column of their own, and every check reads them."""
+    return (
+        f"(regexp_matches({text}, {sql_text(SUSPECT)}) OR {_has_duplicates(keys)} "
+        f"OR coalesce({_has_duplicates(props_keys)}, false))"
+    )
+
+
+def _has_duplicates(keys: str) -> str:
+    return f"(list_unique({keys}) < len({keys}))"
+
+
+def _top_conflict(j: str, props_keys: str) -> str:
+    """SQL: a canonical top-level envelope field is also inside properties (`j`: the JSON
+    values of _PATHS; `props_keys`: the keys of properties, [] when it is not an object)."""
+    return (
+        "("
+        + " OR ".join(
+            f"({j}[{8 + i}] IS NOT NULL AND coalesce(list_contains({props_keys}, {sql_text(inner)}), false))"
+            for i, (_, inner) in enumerate(CANONICAL_TOP)
+        )
+        + ")"
+    )
+
+
+def _key_path(key: str) -> str:
+    return "$." + ('"' + key + '"' if not key.isidentifier() else key)
 
 
 def sql_text(value: str) -> str:
@@ -194,7 +308,8 @@ def _shaped_insert(values_ctes: str, name: str, screen: Screen | None) -> str:
     """INSERT the rows of CTE `values(_reason, j)`, j being the JSON values of _PATHS."""
     select = f"""
     WITH {values_ctes}, shaped AS (
-        SELECT _reason, j, j[7]::VARCHAR AS props, json_type(j[7]) AS props_type,
+        SELECT _reason, j, CASE WHEN json_type(j[7]) <> 'NULL' THEN j[7]::VARCHAR END AS props,
+            nullif(json_type(j[7]), 'NULL') AS props_type,
             coalesce({", ".join(f"j[{8 + i}]" for i in range(len(CANONICAL_TOP)))}) IS NOT NULL
             AS canonical
         FROM values
@@ -218,6 +333,16 @@ def _shaped_insert(values_ctes: str, name: str, screen: Screen | None) -> str:
     return screened_insert(select, screen)
 
 
+def _looks_canonical(path: str, compression: str | None = None) -> bool:
+    with scan.open_lines(path, compression) as handle:
+        line = handle.readline(MAX_LINE)
+    try:
+        first = json.loads(line)
+    except ValueError:
+        return True
+    return not isinstance(first, dict) or any(top in first for top, _ in CANONICAL_TOP)
+
+
 def _newlines(path: str) -> int:
     """Lines in a plain file (a last line without a newline counts). numpy over one reused
     16 MiB buffer: about twice as fast as bytes.count, and unlike a memory map it does not
@@ -232,14 +357,36 @@ def _newlines(path: str) -> int:
     return count + (last != 10)
 
 
-def _looks_canonical(path: str, compression: str | None = None) -> bool:
-    with scan.open_lines(path, compression) as handle:
-        line = handle.readline(MAX_LINE)
+def _count_if_plain(con: duckdb.DuckDBPyConnection, path: str) -> int | None:
+    """The lines of `path` if DuckDB's JSON reader reads every one of them as RFC 8259 does,
+    else None. The reader keeps the first of duplicate keys and accepts NaN, Infinity and
+    trailing commas: a line where that could matter (the SUSPECT pattern, a duplicate key at
+    the top or in properties, a top-level envelope field also inside properties) sends the
+    file to the line-by-line reader, which re-reads such lines in Python. Two JSON functions
+    over raw lines and nothing kept: a bounded working set, where doing these checks inside the
+    line reader's INSERT held a chunk's parsed documents per JSON function and ran out of
+    memory on a 2 GB export."""
+    conflict = " OR ".join(
+        f"(list_contains(k, {sql_text(top)}) AND list_contains(p, {sql_text(inner)}))"
+        for top, inner in CANONICAL_TOP
+    )
+    reader = (
+        f"read_csv({sql_text(path)}, columns={{'line': 'VARCHAR'}}, header=false, "
+        "delim=chr(1), quote='', escape='', auto_detect=false, new_line='\\n', "
+        f"max_line_size={MAX_LINE})"
+    )
     try:
-        first = json.loads(line)
-    except ValueError:
-        return True
-    return not isinstance(first, dict) or any(top in first for top, _ in CANONICAL_TOP)
+        row = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE regexp_matches(line, {sql_text(SUSPECT)})
+            OR {_has_duplicates('k')} OR coalesce({_has_duplicates('p')}, false)
+            OR coalesce({conflict}, false))
+        FROM (SELECT line, json_keys(line) AS k, json_keys(line, '$.properties') AS p
+              FROM {reader})""").fetchone()
+    except duckdb.Error:  # a line that is not JSON (or not UTF-8): the line reader says which
+        return None
+    if row is None or row[1]:
+        return None
+    return int(row[0])
 
 
 def _insert_jsonl_clean(
@@ -257,6 +404,9 @@ def _insert_jsonl_clean(
     """
     if _looks_canonical(path):
         return False  # the JSON reader turns a top-level null into NULL; keep it a JSON null
+    count = _count_if_plain(con, path)
+    if count is None or count != (_newlines(path) if lines is None else lines):
+        return False
     first = _next_rowid(con)
     text = ("uuid", "id", "distinct_id", "timestamp", "person_id")  # read as text, as ->> would
     columns = ", ".join(f"{ident(p)}: '{'VARCHAR' if p in text else 'JSON'}'" for p in _PATHS)
@@ -287,7 +437,7 @@ def _insert_jsonl_clean(
     except duckdb.Error:
         return False
     inserted = _next_rowid(con) - first
-    if inserted != (_newlines(path) if lines is None else lines):
+    if inserted != count:
         con.execute(f"DELETE FROM {ROWS_TABLE} WHERE rowid >= {first}")
         return False
     con.execute(f"UPDATE {ROWS_TABLE} SET _row = rowid - {first} + 1 WHERE rowid >= {first}")
@@ -357,19 +507,54 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
     for (name,) in batches:
         con.unregister(str(name))
     con.execute(CREATE_ROWS)
+    register_functions(con)
 
 
 def _add_clean_batch(con: duckdb.DuckDBPyConnection, arrays: dict[str, Any], file: int) -> None:
     """Register a batch of clean rows (event index `e`, µs `t`, line `r`) of file `file`."""
-    ((count,),) = con.execute(f"SELECT count(*) FROM {CLEAN_BATCHES}").fetchall()
-    name = f"{CLEAN_TABLE}_{count}"
+    # Named by file and batch: a discarded file's names are never used again (`discard`).
+    ((count,),) = con.execute(
+        f"SELECT count(*) FROM {CLEAN_BATCHES} WHERE file = ?", [file]
+    ).fetchall()
+    name = f"{CLEAN_TABLE}_{file}_{count}"
     con.register(name, arrays)
     con.execute(f"INSERT INTO {CLEAN_BATCHES} VALUES (?, ?)", [name, file])
+    _union_clean_batches(con)
+
+
+def _union_clean_batches(con: duckdb.DuckDBPyConnection) -> None:
+    batches = con.execute(f"SELECT name, file FROM {CLEAN_BATCHES}").fetchall()
+    if not batches:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {CLEAN_TABLE} AS SELECT NULL::SMALLINT AS event, "
+            "NULL::BIGINT AS ts, NULL::BIGINT AS _row, NULL::SMALLINT AS file WHERE false"
+        )
+        return
     union = " UNION ALL ".join(
         f"SELECT e::SMALLINT AS event, t AS ts, r AS _row, {int(f)}::SMALLINT AS file FROM {n}"
-        for n, f in con.execute(f"SELECT name, file FROM {CLEAN_BATCHES}").fetchall()
+        for n, f in batches
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW {CLEAN_TABLE} AS {union}")
+
+
+def discard(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop every row read so far from file `name` (a read that failed part way): a file is
+    counted whole or not at all, never as the rows that happened to be read before the error."""
+    con.execute(f"DELETE FROM {ROWS_TABLE} WHERE _file = ? OR _file = ?", [name, name + SCAN_PART])
+    files = [
+        int(f)
+        for (f,) in con.execute(f"SELECT i FROM {FILE_NAMES} WHERE name = ?", [name]).fetchall()
+    ]
+    if not files:
+        return
+    marks = ", ".join("?" * len(files))
+    batches = con.execute(
+        f"SELECT name FROM {CLEAN_BATCHES} WHERE file IN ({marks})", files
+    ).fetchall()
+    con.execute(f"DELETE FROM {CLEAN_BATCHES} WHERE file IN ({marks})", files)
+    _union_clean_batches(con)  # the view first: it must not name an unregistered batch
+    for (batch,) in batches:
+        con.unregister(str(batch))
 
 
 def _insert_kept(con: duckdb.DuckDBPyConnection, path: str, name: str, scanned: Any) -> None:
@@ -401,7 +586,7 @@ def _insert_part(
     """Read the lines the scanner copied to `path`; line k of it is line rows[k - 1] of `name`."""
     if not len(rows):
         return
-    part = name + "#trackplan-scan"  # its own name: nothing done by file touches other rows
+    part = name + SCAN_PART  # its own name: nothing done by file touches other rows
     first = _next_rowid(con)
     insert_jsonl(con, path, part, None, rejects, screen, lines=len(rows))
     with _registered(con, {"k": np.arange(1, len(rows) + 1), "r": rows}) as lines:
@@ -441,31 +626,34 @@ def insert_jsonl(
     """
     if _insert_jsonl_scanned(con, path, name, compression, rejects, screen):
         return
+    # DuckDB's JSON reader (read_ndjson) keeps the first of duplicate keys and accepts NaN,
+    # Infinity and trailing commas: it reads a file only when no line can tell (_count_if_plain).
     if compression is None and _insert_jsonl_clean(con, path, name, screen, lines):
         return
     try:
         _insert_lines(con, path, name, compression, rejects, screen)
     except duckdb.InvalidInputException as exc:
-        # DuckDB's CSV state machine gives up on a file mixing CRLF line ends with backslashes
-        # (seen in 2.0). A CR before the newline is JSON whitespace: read the file without them.
-        if compression is not None or "state machine" not in str(exc):
+        # DuckDB's CSV state machine gives up on a file with a bare CR (or CRLF line ends mixed
+        # with backslashes). A CR byte in a JSON line is either whitespace or an unescaped
+        # control character inside a string, exactly like a tab: read a copy with CR as TAB,
+        # which parses the same, and lets every other line be read.
+        if compression not in (None, "gzip") or "state machine" not in str(exc):
             raise
+        con.execute(f"DELETE FROM {ROWS_TABLE} WHERE _file = ?", [name])
+        con.execute(f"DROP TABLE IF EXISTS {rejects}_e; DROP TABLE IF EXISTS {rejects}_s")
         fd, plain = tempfile.mkstemp(prefix="trackplan-lf-", suffix=".jsonl")
         try:
-            with open(path, "rb") as source, os.fdopen(fd, "wb") as target:
-                _strip_crlf(source, target)
+            opener = gzip.open if compression == "gzip" else open
+            with opener(path, "rb") as source, os.fdopen(fd, "wb") as target:
+                _cr_as_tab(source, target)
             _insert_lines(con, plain, name, None, rejects, screen)
         finally:
             os.unlink(plain)
 
 
-def _strip_crlf(source: Any, target: Any) -> None:
-    carry = b""
+def _cr_as_tab(source: Any, target: Any) -> None:
     while block := source.read(1 << 24):
-        block = carry + block
-        carry = b"\r" if block.endswith(b"\r") else b""
-        target.write(block[: len(block) - len(carry)].replace(b"\r\n", b"\n"))
-    target.write(carry)
+        target.write(block.replace(b"\r", b"\t"))
 
 
 def _insert_lines(
@@ -487,9 +675,24 @@ def _insert_lines(
             WHEN left(ltrim(line, ' \t'), 1) <> '{{' THEN {sql_text(bad.NOT_AN_OBJECT)} END
             AS _reason
         FROM {_lines_reader(path, compression, rejects)}
-    ), values AS (
-        SELECT _reason, json_extract(CASE WHEN _reason IS NULL THEN line END, {paths}) AS j
+    ), first AS (
+        SELECT line, _reason, json_extract(CASE WHEN _reason IS NULL THEN line END, {paths}) AS j0,
+            json_keys(CASE WHEN _reason IS NULL THEN line END) AS keys
         FROM parts
+    ), keyed AS (
+        SELECT *, json_keys(j0[7]) AS pkeys FROM first
+    ), checked AS (
+        SELECT line, _reason, j0, CASE WHEN _reason IS NULL
+            THEN {_needs_normalizing('line', 'keys', 'pkeys')} OR {_top_conflict('j0', 'pkeys')}
+            ELSE false END AS odd
+        FROM keyed
+    ), fixed AS (
+        SELECT *, CASE WHEN odd THEN {NORMALIZE_UDF}(line) END AS norm FROM checked
+    ), values AS (
+        SELECT CASE WHEN odd AND norm IS NULL THEN {sql_text(bad.INVALID_JSON)} ELSE _reason END
+                AS _reason,
+            CASE WHEN odd THEN json_extract(norm, {paths}) ELSE j0 END AS j
+        FROM fixed
     )""",
             name,
             screen,
@@ -629,21 +832,39 @@ def insert_parquet(
         found = next((n for n in names if n in columns), None)
         return f'"{found}"::VARCHAR' if found else "NULL"
 
-    props = col("properties")
+    raw = col("properties")
     ts = col("timestamp")
     ts_expr = 'try_cast("timestamp" AS TIMESTAMPTZ)' if ts != "NULL" else "NULL"
+    # The properties text as the JSON Lines reader has it: RFC 8259 (duplicate keys, NaN, ...
+    # through `normalize`), then rewritten by DuckDB's JSON writer (escapes such as \u0040
+    # decoded, so PII is found however it was written); null is {}.
     select = f"""
-    SELECT {col('uuid', 'id')} AS uuid, nullif({col('event')}, '') AS event,
-        {col('distinct_id')} AS distinct_id, {ts_expr} AS timestamp, {col('person_id')} AS person_id,
-        CASE WHEN {props} IS NULL THEN '{{}}'
-             WHEN json_valid({props}) AND json_type({props}) = 'OBJECT' THEN {props} END
-            AS properties,
+    WITH raw AS (
+        SELECT *, {raw} AS raw_props, {col('event')} AS raw_event, {col('distinct_id')} AS raw_id
+        FROM read_parquet({sql_text(path)}, file_row_number=true)
+    ), keyed AS (
+        SELECT *, CASE WHEN json_valid(raw_props) THEN json_keys(raw_props) END AS _tp_keys FROM raw
+    ), checked AS (
+        SELECT * EXCLUDE (_tp_keys), CASE WHEN _tp_keys IS NULL THEN raw_props
+            WHEN {_needs_normalizing('raw_props', '_tp_keys', '_tp_keys')}
+            THEN {NORMALIZE_JSON_UDF}(raw_props) ELSE raw_props END AS norm
+        FROM keyed
+    ), parsed AS (
+        SELECT *, CASE WHEN norm IS NOT NULL AND json_valid(norm) AND json_type(norm) <> 'NULL'
+            THEN json_extract(norm, '$') END AS props,
+            raw_props IS NOT NULL AND (norm IS NULL OR NOT json_valid(norm)) AS invalid
+        FROM checked
+    )
+    SELECT {col('uuid', 'id')} AS uuid, nullif(raw_event, '') AS event,
+        coalesce(raw_id, json_extract_string(props, '$.distinct_id')) AS distinct_id,
+        {ts_expr} AS timestamp, {col('person_id')} AS person_id,
+        CASE WHEN props IS NULL AND NOT invalid THEN '{{}}'
+             WHEN json_type(props) = 'OBJECT' THEN props::VARCHAR END AS properties,
         {sql_text(name)} AS _file, file_row_number + 1 AS _row,
-        CASE WHEN {props} IS NOT NULL AND NOT json_valid({props})
-                  THEN {sql_text(bad.INVALID_JSON + ' in properties')}
-             WHEN {props} IS NOT NULL AND json_type({props}) <> 'OBJECT'
+        CASE WHEN invalid THEN {sql_text(bad.INVALID_JSON + ' in properties')}
+             WHEN props IS NOT NULL AND json_type(props) <> 'OBJECT'
                   THEN {sql_text('properties ' + bad.NOT_AN_OBJECT.lower())}
-             WHEN coalesce({col('event')}, '') = '' THEN {sql_text(bad.NO_EVENT)} END AS _reason
-    FROM read_parquet({sql_text(path)}, file_row_number=true)
+             WHEN coalesce(raw_event, '') = '' THEN {sql_text(bad.NO_EVENT)} END AS _reason
+    FROM parsed
     """
     con.execute(screened_insert(select, screen))

@@ -39,8 +39,8 @@ class ExportFile:
 
     @property
     def status(self) -> str:
-        if self.format == "missing":
-            return "missing"
+        if self.format in ("missing", "skipped"):
+            return self.format
         return "read fully" if self.complete else "read partly"
 
     def to_json(self) -> dict[str, object]:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 EXPORT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".gz", ".br", ".zst", ".parquet", ".csv")
 MANIFEST_SUFFIX = "_manifest.json"
@@ -22,9 +23,11 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class Source:
-    path: Path  # where the bytes are (a temp file for stdin)
+    path: Path  # where the bytes are (a temp file for stdin, a fifo or a device)
     name: str  # what messages call it
     missing_reason: str | None = None
+    in_directory: bool = False  # found by listing a directory or a glob: it cannot fail the run
+    skipped_reason: str | None = None  # in a directory, not read (its name is no export's)
 
 
 def _listed_in_manifest(manifest: Path) -> list[Source] | str:
@@ -49,33 +52,51 @@ def _listed_in_manifest(manifest: Path) -> list[Source] | str:
     return out
 
 
-def _directory_files(directory: Path) -> list[Path]:
-    return sorted(
+def _directory_files(directory: Path) -> tuple[list[Path], list[Path]]:
+    """(export files, other files) under `directory`, hidden ones left out."""
+    files = sorted(
         p
         for p in directory.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-        and (p.name.endswith(EXPORT_SUFFIXES) or ".parquet" in p.name)
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)
     )
+    exports = [p for p in files if p.name.endswith(EXPORT_SUFFIXES) or ".parquet" in p.name]
+    return exports, [p for p in files if p not in set(exports)]
 
 
-def _paths_for(argument: str) -> list[Path] | None:
+SKIPPED = "skipped: not an export file name (" + ", ".join(EXPORT_SUFFIXES) + ")"
+
+
+def _sources_for(argument: str, workdir: Path) -> list[Source] | None:
     if any(ch in argument for ch in "*?["):
-        return [Path(p) for p in sorted(glob.glob(argument, recursive=True)) if Path(p).is_file()]
+        paths = [Path(p) for p in sorted(glob.glob(argument, recursive=True)) if Path(p).is_file()]
+        return [Source(p, str(p), in_directory=True) for p in paths]
     path = Path(argument)
     if path.is_dir():
-        return _directory_files(path)
+        exports, others = _directory_files(path)
+        out = [Source(p, str(p), in_directory=True) for p in exports]
+        return out + [Source(p, str(p), skipped_reason=SKIPPED) for p in others]
     if path.is_file():
-        return [path]
+        return [Source(path, str(path))]
+    if path.exists():  # a fifo, /dev/stdin, /dev/null: read once into a seekable copy
+        try:
+            with path.open("rb") as handle:
+                copy = _copy(handle, workdir, f"special-{len(list(workdir.iterdir()))}")
+        except OSError as exc:
+            return [Source(path, argument, exc.strerror or str(exc))]
+        return [Source(copy, argument)]
     return None
+
+
+def _copy(handle: BinaryIO, workdir: Path, name: str) -> Path:
+    target = workdir / name
+    with target.open("wb") as out:
+        shutil.copyfileobj(handle, out, 1 << 20)
+    return target
 
 
 def stdin_copy(workdir: Path) -> Path:
     """Copy standard input to a file, so every reader sees a seekable path."""
-    target = workdir / "stdin"
-    with target.open("wb") as out:
-        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-    return target
+    return _copy(sys.stdin.buffer, workdir, "stdin")
 
 
 def expand(inputs: Sequence[str], workdir: Path) -> list[Source]:
@@ -85,21 +106,22 @@ def expand(inputs: Sequence[str], workdir: Path) -> list[Source]:
         if argument == STDIN:
             sources.append(Source(stdin_copy(workdir), "<stdin>"))
             continue
-        paths = _paths_for(argument)
-        if paths is None:
+        found = _sources_for(argument, workdir)
+        if found is None:
             sources.append(Source(Path(argument), argument, "no such file or directory"))
             continue
-        if not paths:
+        if not [f for f in found if f.skipped_reason is None]:
             sources.append(Source(Path(argument), argument, "matched no files"))
-        for path in paths:
-            if path.name.endswith(MANIFEST_SUFFIX):
+        for source in found:
+            path = source.path
+            if path.name.endswith(MANIFEST_SUFFIX) and source.skipped_reason is None:
                 listed = _listed_in_manifest(path)
                 if isinstance(listed, str):
                     sources.append(Source(path, str(path), listed))
                 else:
                     sources.extend(listed)
             else:
-                sources.append(Source(path, str(path)))
+                sources.append(source)
     seen: set[Path] = set()
     unique = []
     for source in sources:

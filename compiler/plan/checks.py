@@ -25,6 +25,20 @@ def _compile(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+def _re2_error(pattern: str) -> str | None:
+    """Why RE2 (the audit's one regex dialect) cannot compile `pattern`, or None."""
+    import re2  # type: ignore[import-untyped]
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        return reason.decode() if isinstance(reason, bytes) else str(reason)
+    return None
+
+
 def naming(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
     conventions = sections.values.get("conventions")
     for key, names, code, noun in (
@@ -90,6 +104,16 @@ def definitions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
         for key, message in _definition_problems(prop):
             loc = body.value_loc(key) if body is not None and key in body else prop.location
             yield error("TP009", f"property '{prop.name}': {message}", loc)
+        if prop.pattern is not None and _compile(prop.pattern) is not None:
+            reason = _re2_error(prop.pattern)
+            if reason is not None:
+                loc = body.value_loc("pattern") if body is not None and "pattern" in body else None
+                yield error(
+                    "TP020",
+                    f"property '{prop.name}': pattern {prop.pattern!r} is not RE2 ({reason}); "
+                    "the audit matches patterns with RE2: no lookaround, no backreference",
+                    loc or prop.location,
+                )
 
 
 def _definition_problems(p: m.Property) -> Iterator[tuple[str, str]]:
@@ -113,7 +137,7 @@ def _definition_problems(p: m.Property) -> Iterator[tuple[str, str]]:
         yield "min_length", "min_length is greater than max_length"
     if p.format is not None and p.format not in m.FORMATS:
         yield "format", f"unknown format '{p.format}' (expected one of: {', '.join(m.FORMATS)})"
-    if p.pattern is not None and _compile(p.pattern) is None:
+    if p.pattern is not None and _compile(p.pattern) is None and _re2_error(p.pattern):
         yield "pattern", f"pattern {p.pattern!r} is not a valid regular expression"
     yield from _enum_problems("enum", p.enum, p.type)
     if p.type == "array" and p.items_type is None:
