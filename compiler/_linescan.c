@@ -35,6 +35,13 @@
 #include <emmintrin.h>
 #endif
 
+/* The hash slots and key words are read as little-endian words (linescan.py writes them so):
+   a big-endian build would never find a key. Refused at build time (the extension is optional;
+   the audit then screens rows in DuckDB alone), and checked again at import. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "compiler._linescan assumes a little-endian host"
+#endif
+
 enum { TO_DUCKDB = 0, CLEAN = 1, BLANK = 2, KEPT = 3 };
 enum { EV_PLAN = 1, EV_KEEP = 2 };     /* events[3*i]: flags, required mask lo, hi */
 enum { NS_EVENT = -1 }; /* event names; a plan event's keys: the namespace of its index */
@@ -54,6 +61,7 @@ typedef struct {
     const uint8_t *user_key; /* the key of the plan's user id (role user_id); empty: none */
     Py_ssize_t user_len;
     int32_t nclasses, nslots, safe_any, strict, identity, accept_from;
+    int64_t ntrans, nchecks, nevents, nkeybytes; /* entries of trans, checks, events; bytes */
     int shift; /* 64 - log2(nslots): a hash's top bits pick its slot */
     const uint8_t *end; /* the end of the data: reads stop there */
 } Tables;
@@ -695,6 +703,62 @@ odd:
     return nl ? nl - s : n;
 }
 
+/* A DFA state (a row's offset in trans) the walk may start from or move to. */
+static int state_ok(const Tables *t, int64_t s) {
+    return s >= 0 && s < t->ntrans && s % t->nclasses == 0;
+}
+
+/* Every length and every index the walk reads through, checked once on entry: NULL, or what
+   is wrong. */
+static const char *check_tables(const Tables *t, const Py_buffer *tab) {
+    if (tab[0].len != 256) return "scan: malformed tables (classes: 256 bytes expected)";
+    if (t->nclasses < 1 || t->nclasses > 256) return "scan: malformed tables (class count)";
+    for (int b = 0; b < 256; b++)
+        if (t->classes[b] >= t->nclasses) return "scan: malformed tables (a class out of range)";
+    if (tab[1].len % (4 * (Py_ssize_t)t->nclasses) || t->ntrans < t->nclasses)
+        return "scan: malformed tables (trans: whole rows of int32 expected)";
+    for (int64_t k = 0; k < t->ntrans; k++)
+        if (!state_ok(t, t->trans[k])) return "scan: malformed tables (a transition out of range)";
+    if (t->accept_from < 1 || t->accept_from > t->ntrans)
+        return "scan: malformed tables (accept_from out of range)";
+    if (tab[2].len % 8 || t->nchecks < 1) return "scan: malformed tables (checks: int32 pairs)";
+    for (int64_t k = 0; k < t->nchecks; k++)
+        if (!state_ok(t, t->checks[2 * k])) return "scan: malformed tables (a check's start)";
+    if (t->safe_any < 0 || t->safe_any >= t->nchecks)
+        return "scan: malformed tables (safe_any out of range)";
+    if (tab[5].len % 12 || t->nevents > INT16_MAX)
+        return "scan: malformed tables (events: int32 triples, at most 32767)";
+    if (tab[6].len != 4 * 6 * 3) return "scan: malformed tables (columns: 18 int32 expected)";
+    for (int c = 0; c < 3; c++)
+        for (int k = 4; k < 6; k++) {
+            int32_t s = t->columns[6 * c + k];
+            if (s >= 0 && !state_ok(t, s)) return "scan: malformed tables (a column's DFA)";
+        }
+    if (t->nslots < 2 || (t->nslots & (t->nslots - 1)) ||
+        tab[3].len != (Py_ssize_t)sizeof(int32_t) * 8 * t->nslots)
+        return "scan: malformed tables (slots: a power of two of 8 int32 each)";
+    int empty = 0;
+    for (int32_t k = 0; k < t->nslots; k++) {
+        const int32_t *s = t->slots + 8 * k;
+        if (s[0] == INT32_MIN) {
+            empty = 1;
+            continue;
+        }
+        if (s[1] < 0 || s[3] < 0 || (int64_t)s[3] + s[1] > t->nkeybytes)
+            return "scan: malformed tables (a slot's key outside keybytes)";
+        if (s[0] == NS_EVENT) {
+            if (s[2] < 0 || s[2] >= t->nevents) return "scan: malformed tables (an event index)";
+        } else {
+            int32_t check = s[2] & 0xFFFF, bit = (s[2] >> 16) & 0xFF;
+            if (s[0] < 0 || s[0] >= t->nevents || s[2] < 0 ||
+                (check != 0xFFFF && check >= t->nchecks) || (bit != 0xFF && bit >= 64))
+                return "scan: malformed tables (a key's check or bit)";
+        }
+    }
+    if (!empty) return "scan: malformed tables (slots: no empty slot ends a probe)";
+    return NULL;
+}
+
 static int get(PyObject *tuple, Py_ssize_t k, Py_buffer *view, int writable) {
     PyObject *item = PyTuple_GetItem(tuple, k);
     if (item == NULL) return 0;
@@ -704,6 +768,8 @@ static int get(PyObject *tuple, Py_ssize_t k, Py_buffer *view, int writable) {
 static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer data, tab[9], out[4];
     PyObject *tables, *params, *outputs;
+    int32_t param[6];
+    uint8_t *copy = NULL, *part[9];
     int got = 0, outs = 0;
     Py_ssize_t lines = 0, capacity, consumed = 0;
     (void)self;
@@ -720,21 +786,42 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     for (; outs < 4; outs++)
         if (!get(outputs, outs, &out[outs], 1)) goto fail;
     Tables t;
-    t.classes = tab[0].buf, t.trans = tab[1].buf, t.checks = tab[2].buf, t.slots = tab[3].buf;
-    t.keybytes = tab[4].buf, t.events = tab[5].buf, t.columns = tab[6].buf;
-    t.anon = tab[7].buf, t.anon_len = tab[7].len;
-    t.user_key = tab[8].buf, t.user_len = tab[8].len;
-    t.nclasses = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 0));
-    t.nslots = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 1));
-    t.safe_any = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 2));
-    t.strict = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 3));
-    t.identity = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 4));
-    t.accept_from = (int32_t)PyLong_AsLong(PyTuple_GetItem(params, 5));
-    if (PyErr_Occurred()) goto fail;
-    if (tab[0].len != 256 || t.nslots < 2 || (t.nslots & (t.nslots - 1)) ||
-        tab[3].len != (Py_ssize_t)sizeof(int32_t) * 8 * t.nslots || tab[6].len != 4 * 6 * 3 ||
-        t.accept_from < 1) {
-        PyErr_SetString(PyExc_ValueError, "scan: malformed tables");
+    const char *bad = NULL;
+    for (int k = 0; k < 6; k++) {
+        long v = PyLong_AsLong(PyTuple_GetItem(params, k));
+        if (v == -1 && PyErr_Occurred()) goto fail;
+        if (v < INT32_MIN || v > INT32_MAX) bad = "scan: malformed tables (a parameter overflows)";
+        param[k] = (int32_t)v;
+    }
+    /* The tables are copied, so no other thread can change them between the checks below
+       (made with the GIL) and the walk (made without it). */
+    Py_ssize_t size = 0;
+    for (int k = 0; k < 9; k++) size += (tab[k].len + 7) / 8 * 8;
+    copy = malloc((size_t)size + 8);
+    if (copy == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    {
+        uint8_t *o = copy;
+        for (int k = 0; k < 9; k++) {
+            memcpy(o, tab[k].buf, (size_t)tab[k].len);
+            part[k] = o;
+            o += (tab[k].len + 7) / 8 * 8;
+        }
+    }
+    t.classes = part[0], t.trans = (const int32_t *)part[1], t.checks = (const int32_t *)part[2];
+    t.slots = (const int32_t *)part[3], t.keybytes = part[4];
+    t.events = (const int32_t *)part[5], t.columns = (const int32_t *)part[6];
+    t.anon = part[7], t.anon_len = tab[7].len;
+    t.user_key = part[8], t.user_len = tab[8].len;
+    t.nclasses = param[0], t.nslots = param[1], t.safe_any = param[2], t.strict = param[3];
+    t.identity = param[4], t.accept_from = param[5];
+    t.ntrans = tab[1].len / 4, t.nchecks = tab[2].len / 8, t.nevents = tab[5].len / 12;
+    t.nkeybytes = tab[4].len;
+    if (bad == NULL) bad = check_tables(&t, tab);
+    if (bad != NULL) {
+        PyErr_SetString(PyExc_ValueError, bad);
         goto fail;
     }
     capacity = out[0].len;
@@ -789,11 +876,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         consumed = at < n ? at : n;
     }
+    free(copy);
     for (int k = 0; k < got; k++) PyBuffer_Release(&tab[k]);
     for (int k = 0; k < outs; k++) PyBuffer_Release(&out[k]);
     PyBuffer_Release(&data);
     return Py_BuildValue("nn", lines, consumed);
 fail:
+    free(copy);
     for (int k = 0; k < got; k++) PyBuffer_Release(&tab[k]);
     for (int k = 0; k < outs; k++) PyBuffer_Release(&out[k]);
     PyBuffer_Release(&data);
@@ -830,19 +919,44 @@ static int top_spans(const uint8_t *s, Py_ssize_t n, Span top[K_OTHER]) {
 
 enum { FIELD = 0x01, NULL_FIELD = 0x02 }; /* no plain line holds a control byte */
 
+/* A bounds-checked output buffer: a write that would pass `end` writes nothing and sets
+   `full`, which kept() reports as an error (the buffer is sized so it never happens). */
+typedef struct {
+    uint8_t *o, *end;
+    int full;
+} Out;
+
+static inline void put(Out *w, const void *p, size_t n) {
+    if (w->full || (size_t)(w->end - w->o) < n) {
+        w->full = 1;
+        return;
+    }
+    memcpy(w->o, p, n);
+    w->o += n;
+}
+
+static inline void put_byte(Out *w, uint8_t c) { put(w, &c, 1); }
+
+static void put_int(Out *w, long long v) {
+    char text[32];
+    int k = snprintf(text, sizeof text, "%lld", v);
+    if (k < 0 || (size_t)k >= sizeof text) {
+        w->full = 1;
+        return;
+    }
+    put(w, text, (size_t)k);
+}
+
 /* A string column's content, or NULL_FIELD for null or absent. */
-static uint8_t *put_text(uint8_t *o, const uint8_t *s, Span v) {
+static void put_text(Out *w, const uint8_t *s, Span v) {
     int ok;
     Py_ssize_t len = 0;
     const uint8_t *text = string_content(s, v, 1, 1, &ok, &len);
-    if (text == NULL) {
-        *o++ = NULL_FIELD;
-    } else {
-        memcpy(o, text, (size_t)len);
-        o += len;
-    }
-    *o++ = FIELD;
-    return o;
+    if (text == NULL)
+        put_byte(w, NULL_FIELD);
+    else
+        put(w, text, (size_t)len);
+    put_byte(w, FIELD);
 }
 
 /* Line `line` of a buffer of `len` bytes whose lines start at starts[0..lines): its bytes
@@ -862,41 +976,80 @@ static int line_bounds(const int64_t *starts, Py_ssize_t lines, Py_ssize_t len, 
     return 1;
 }
 
+/* The lines which[0..n) as (line, from, to, timestamp) rows, read and checked with the GIL
+   held: the walk without the GIL reads only this copy, never the caller's arrays again. */
+typedef struct {
+    int64_t line, from, to, ts;
+} Pick;
+
+static Pick *picks(const Py_buffer *data, const Py_buffer *starts, const Py_buffer *which,
+                   const Py_buffer *stamps, const char *caller, Py_ssize_t *count) {
+    const int64_t *at = starts->buf, *pick = which->buf, *ts = stamps ? stamps->buf : NULL;
+    Py_ssize_t lines = starts->len / 8, n = which->len / 8;
+    if (starts->len % 8 || which->len % 8 || (stamps && stamps->len % 8)) {
+        PyErr_Format(PyExc_ValueError, "%s: int64 arrays expected", caller);
+        return NULL;
+    }
+    if (stamps && stamps->len / 8 < lines) {
+        PyErr_Format(PyExc_ValueError, "%s: a timestamp per line expected", caller);
+        return NULL;
+    }
+    Pick *out = malloc(sizeof(Pick) * (size_t)(n > 0 ? n : 1));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int64_t line = pick[k], from, to;
+        if (!line_bounds(at, lines, data->len, line, caller, &from, &to)) {
+            free(out);
+            return NULL;
+        }
+        out[k].line = line, out[k].from = from, out[k].to = to;
+        out[k].ts = ts ? ts[line] : 0;
+    }
+    *count = n;
+    return out;
+}
+
 enum { MAX_KEPT_KEYS = 32 };
 
 /* The properties object at s[i] with only the members whose key is one of `keys`. */
-static uint8_t *put_members(uint8_t *o, const uint8_t *s, Py_ssize_t n, Py_ssize_t i,
-                            const Span *keys, const uint8_t *keytext, int nkeys) {
+static void put_members(Out *w, const uint8_t *s, Py_ssize_t n, Py_ssize_t i, const Span *keys,
+                        const uint8_t *keytext, int nkeys) {
     int escaped, first = 1;
-    *o++ = '{';
+    put_byte(w, '{');
     i++; /* the '{': the line is clean, so the object is well-formed */
     ws(s, n, &i);
-    while (s[i] == '"') {
+    while (i < n && s[i] == '"') {
         Py_ssize_t k = i;
-        skip_string(s, n, &i, &escaped, 1);
+        if (!skip_string(s, n, &i, &escaped, 1)) break;
         Py_ssize_t klen = i - k - 2;
         ws(s, n, &i);
         i++; /* ':' */
         ws(s, n, &i);
         Py_ssize_t v = i;
-        skip_value(s, n, &i, 32, 1);
+        if (!skip_value(s, n, &i, 32, 1)) break;
         for (int j = 0; j < nkeys; j++) {
             if (keys[j].len == klen && memcmp(keytext + keys[j].at, s + k + 1, (size_t)klen) == 0) {
-                if (!first) *o++ = ',';
+                if (!first) put_byte(w, ',');
                 first = 0;
-                memcpy(o, s + k, (size_t)(klen + 2)), o += klen + 2;
-                *o++ = ':';
-                memcpy(o, s + v, (size_t)(i - v)), o += i - v;
+                put(w, s + k, (size_t)(klen + 2));
+                put_byte(w, ':');
+                put(w, s + v, (size_t)(i - v));
                 break;
             }
         }
         ws(s, n, &i);
-        if (s[i] == ',') i++;
+        if (i < n && s[i] == ',') i++;
         ws(s, n, &i);
     }
-    *o++ = '}';
-    return o;
+    put_byte(w, '}');
 }
+
+/* The most a record adds to its line's bytes: three numbers (at most 20 digits and a sign
+   each), eight separators and nulls for four absent columns, the properties' braces. */
+enum { RECORD_EXTRA = 3 * 21 + 8 + 4 + 2 + 1 };
 
 /* kept(data, starts, which, ts, chunk, keys) -> bytes: for each line which[k] (one the
    scanner called KEPT), a record of FIELD-separated text ending in a newline: chunk, line
@@ -911,7 +1064,9 @@ static PyObject *kept(PyObject *self, PyObject *args) {
     Span keys[MAX_KEPT_KEYS];
     uint8_t keytext[MAX_KEPT_KEYS * 64];
     int nkeys = 0;
-    Py_ssize_t keyused = 0;
+    Py_ssize_t keyused = 0, n = 0;
+    Pick *pick = NULL;
+    uint8_t *buffer = NULL;
     (void)self;
     if (!PyArg_ParseTuple(args, "y*y*y*y*lO!", &data, &starts, &which, &stamps, &chunk,
                           &PyTuple_Type, &keyset))
@@ -927,31 +1082,29 @@ static PyObject *kept(PyObject *self, PyObject *args) {
         memcpy(keytext + keyused, PyBytes_AsString(key), (size_t)keys[nkeys].len);
         keyused += keys[nkeys++].len;
     }
-    const uint8_t *s = data.buf;
-    const int64_t *at = starts.buf, *pick = which.buf, *ts = stamps.buf;
-    Py_ssize_t lines = starts.len / 8, n = which.len / 8, size = 0;
-    if (stamps.len / 8 < lines) {
-        PyErr_SetString(PyExc_ValueError, "kept: a timestamp per line expected");
-        goto done;
-    }
+    pick = picks(&data, &starts, &which, &stamps, "kept", &n);
+    if (pick == NULL) goto done;
+    size_t size = 1;
     for (Py_ssize_t k = 0; k < n; k++) {
-        int64_t from, to;
-        if (!line_bounds(at, lines, data.len, pick[k], "kept", &from, &to)) goto done;
-        size += to - from + 3 * 21 + 8; /* the line's text, three numbers, separators */
+        size_t add = (size_t)(pick[k].to - pick[k].from) + RECORD_EXTRA;
+        if (size > SIZE_MAX / 2 - add) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        size += add;
     }
-    uint8_t *buffer = malloc((size_t)size + 1);
+    buffer = malloc(size);
     if (buffer == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    uint8_t *o = buffer;
+    const uint8_t *s = data.buf;
+    Out w = {buffer, buffer + size, 0};
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < n && !bad; k++) {
-        int64_t line = pick[k], from = at[line];
-        int64_t to = line + 1 < lines ? at[line + 1] : data.len;
-        Py_ssize_t len = to - from;
-        const uint8_t *text = s + from;
+    for (Py_ssize_t k = 0; k < n && !bad && !w.full; k++) {
+        Py_ssize_t len = (Py_ssize_t)(pick[k].to - pick[k].from);
+        const uint8_t *text = s + pick[k].from;
         uint8_t *copy = NULL;
         if (len > 0 && text[len - 1] == '\n') {
             len--;
@@ -970,17 +1123,24 @@ static PyObject *kept(PyObject *self, PyObject *args) {
         if (line_end(text, len, &plain) != len || !plain || !top_spans(text, len, top)) {
             bad = 1;
         } else {
-            o += sprintf((char *)o, "%ld%c%lld%c", chunk, FIELD, (long long)line + 1, FIELD);
+            put_int(&w, chunk);
+            put_byte(&w, FIELD);
+            put_int(&w, (long long)pick[k].line + 1);
+            put_byte(&w, FIELD);
             int ok;
             Py_ssize_t uuid_len;
             int has_uuid = string_content(text, top[K_UUID], 1, 1, &ok, &uuid_len) != NULL;
-            o = put_text(o, text, has_uuid ? top[K_UUID] : top[K_ID]); /* coalesce(uuid, id) */
-            o = put_text(o, text, top[K_EVENT]);
-            o = put_text(o, text, top[K_DISTINCT_ID]);
-            o += sprintf((char *)o, "%lld%c", (long long)ts[line], FIELD);
-            o = put_text(o, text, top[K_PERSON_ID]);
-            o = put_members(o, text, len, top[K_PROPERTIES].at, keys, keytext, nkeys);
-            *o++ = '\n';
+            put_text(&w, text, has_uuid ? top[K_UUID] : top[K_ID]); /* coalesce(uuid, id) */
+            put_text(&w, text, top[K_EVENT]);
+            put_text(&w, text, top[K_DISTINCT_ID]);
+            put_int(&w, (long long)pick[k].ts);
+            put_byte(&w, FIELD);
+            put_text(&w, text, top[K_PERSON_ID]);
+            if (top[K_PROPERTIES].len == 0)
+                put(&w, "{}", 2);
+            else
+                put_members(&w, text, len, top[K_PROPERTIES].at, keys, keytext, nkeys);
+            put_byte(&w, '\n');
         }
         free(copy);
     }
@@ -989,10 +1149,13 @@ static PyObject *kept(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "kept: a line the scanner did not call KEPT");
     else if (bad == 2)
         PyErr_NoMemory();
+    else if (w.full)
+        PyErr_SetString(PyExc_RuntimeError, "kept: a record outgrew its buffer");
     else
-        out = PyBytes_FromStringAndSize((const char *)buffer, o - buffer);
-    free(buffer);
+        out = PyBytes_FromStringAndSize((const char *)buffer, w.o - buffer);
 done:
+    free(buffer);
+    free(pick);
     PyBuffer_Release(&data);
     PyBuffer_Release(&starts);
     PyBuffer_Release(&which);
@@ -1005,31 +1168,42 @@ done:
 static PyObject *gather(PyObject *self, PyObject *args) {
     Py_buffer data, starts, which;
     PyObject *out = NULL;
+    Py_ssize_t n = 0, size = 0;
+    Pick *pick = NULL;
     (void)self;
     if (!PyArg_ParseTuple(args, "y*y*y*", &data, &starts, &which)) return NULL;
     const uint8_t *s = data.buf;
-    const int64_t *at = starts.buf, *pick = which.buf;
-    Py_ssize_t lines = starts.len / 8, n = which.len / 8, size = 0;
+    pick = picks(&data, &starts, &which, NULL, "gather", &n);
+    if (pick == NULL) goto done;
     for (Py_ssize_t k = 0; k < n; k++) {
-        int64_t from, to;
-        if (!line_bounds(at, lines, data.len, pick[k], "gather", &from, &to)) goto done;
+        int64_t from = pick[k].from, to = pick[k].to;
         size += to - from + (to == from || s[to - 1] != '\n');
     }
     out = PyBytes_FromStringAndSize(NULL, size);
     if (out == NULL) goto done;
     {
-        uint8_t *o = (uint8_t *)PyBytes_AS_STRING(out);
+        uint8_t *o = (uint8_t *)PyBytes_AS_STRING(out), *end = o + size;
+        int over = 0;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t k = 0; k < n; k++) {
-            int64_t line = pick[k], from = at[line];
-            int64_t to = line + 1 < lines ? at[line + 1] : data.len;
+            int64_t from = pick[k].from, to = pick[k].to;
+            int newline = to == from || s[to - 1] != '\n';
+            if (end - o < to - from + newline) {
+                over = 1;
+                break;
+            }
             memcpy(o, s + from, (size_t)(to - from));
             o += to - from;
-            if (to == from || s[to - 1] != '\n') *o++ = '\n';
+            if (newline) *o++ = '\n';
         }
         Py_END_ALLOW_THREADS
+        if (over) { /* the data changed under us between the two passes */
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_RuntimeError, "gather: the data changed while it was read");
+        }
     }
 done:
+    free(pick);
     PyBuffer_Release(&data);
     PyBuffer_Release(&starts);
     PyBuffer_Release(&which);
@@ -1047,4 +1221,13 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_linescan", NULL, -1, methods, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__linescan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__linescan(void) {
+    const uint32_t probe = 1;
+    uint8_t first;
+    memcpy(&first, &probe, 1);
+    if (first != 1) { /* a big-endian host: see the #error above */
+        PyErr_SetString(PyExc_ImportError, "compiler._linescan needs a little-endian host");
+        return NULL;
+    }
+    return PyModule_Create(&module);
+}

@@ -450,11 +450,11 @@ def test_column_patterns_search_as_re2_does() -> None:
 
 
 def test_regexes_the_dfa_compiler_cannot_take_match_nothing() -> None:
-    table = dfa.compile_all(
-        [(r"(a)\1", False), (r"(?=a)a", False), (r"[é-ü]", False), ("a", False)]
-    )
-    assert table.starts[:3] == (0, 0, 0)
-    assert table.fullmatch(3, b"a") and not table.fullmatch(0, b"aa")
+    # Each is a construct RE2 reads differently from Python's parser, or one with no DFA here.
+    refused = [r"(a)\1", r"(?=a)a", r"a{,2}", r"[[:alpha:]]", r"\bx", r"(?i)a", r"a$b", r"\Ax"]
+    table = dfa.compile_all([(r, True) for r in refused] + [("a", False)])
+    assert table.starts[: len(refused)] == (0,) * len(refused)
+    assert table.fullmatch(len(refused), b"a") and not table.fullmatch(0, b"aa")
 
 
 def test_gzip_goes_through_the_scanner(plan, tmp_path: Path) -> None:
@@ -625,3 +625,94 @@ def test_lines_out_of_range_are_refused(plan) -> None:
             call(np.array([2]), starts)
         with pytest.raises(ValueError, match="bad line starts"):
             call(np.array([0]), np.array([4, 3], dtype=np.int64))
+
+
+def _malformed(tables: Any) -> list[tuple[str, tuple[Any, ...], tuple[int, ...]]]:
+    """(what, tables, params): each one table or parameter out of shape."""
+    t, p = list(tables.tables), list(tables.params)
+    classes, trans, checks, slots, keybytes, events, columns = t[:7]
+    width = p[0]
+
+    def with_table(k: int, value: Any) -> tuple[Any, ...]:
+        return tuple(value if j == k else x for j, x in enumerate(t))
+
+    def with_param(k: int, value: int) -> tuple[int, ...]:
+        return tuple(value if j == k else x for j, x in enumerate(p))
+
+    bad_class = classes.copy()
+    bad_class[65] = width
+    far = trans.copy()
+    far[3] = len(trans)
+    odd = trans.copy()
+    odd[3] = 1 if width > 1 else -1
+    bad_check = checks.copy()
+    bad_check[0] = len(trans) + width
+    bad_column = columns.copy()
+    bad_column[4] = len(trans)
+    full = slots.copy().reshape(-1, 8)
+    full[:, 0] = 0
+    event_slot = slots.copy().reshape(-1, 8)
+    used = np.flatnonzero(event_slot[:, 0] == -1)[0]
+    event_slot[used, 2] = len(events) // 3
+    long_key = slots.copy().reshape(-1, 8)
+    long_key[used, 1] = len(keybytes) + 1
+    key_slot = slots.copy().reshape(-1, 8)
+    own = np.flatnonzero(key_slot[:, 0] >= 0)[0]
+    key_slot[own, 2] = (key_slot[own, 2] & ~0xFF0000) | (64 << 16)
+    return [
+        ("classes", with_table(0, bad_class), tuple(p)),
+        ("short classes", with_table(0, classes[:255]), tuple(p)),
+        ("trans length", with_table(1, trans[:-1]), tuple(p)),
+        ("trans out of range", with_table(1, far), tuple(p)),
+        ("trans not a row", with_table(1, odd), tuple(p)),
+        ("checks length", with_table(2, checks[:-1]), tuple(p)),
+        ("check start", with_table(2, bad_check), tuple(p)),
+        ("events length", with_table(5, events[:-1]), tuple(p)),
+        ("columns dfa", with_table(6, bad_column), tuple(p)),
+        ("columns length", with_table(6, columns[:-1]), tuple(p)),
+        ("no empty slot", with_table(3, full.reshape(-1)), tuple(p)),
+        ("event index", with_table(3, event_slot.reshape(-1)), tuple(p)),
+        ("key past keybytes", with_table(3, long_key.reshape(-1)), tuple(p)),
+        ("key bit", with_table(3, key_slot.reshape(-1)), tuple(p)),
+        ("keybytes", with_table(4, b""), tuple(p)),
+        ("classes count", tuple(t), with_param(0, 0)),
+        ("classes count high", tuple(t), with_param(0, 300)),
+        ("slot count", tuple(t), with_param(1, len(slots) // 8 * 2)),
+        ("safe_any", tuple(t), with_param(2, len(checks) // 2)),
+        ("accept_from", tuple(t), with_param(5, len(trans) + 1)),
+        ("parameter overflow", tuple(t), with_param(5, 1 << 40)),
+    ]
+
+
+def test_every_table_length_and_index_is_checked_on_entry(plan) -> None:
+    """A malformed table raises ValueError before the walk: never a crash or a wild read (the
+    sanitizer run, tests/test_audit_sanitizers.py, runs this test too)."""
+    tables = screen_for(plan).lines
+    out = tuple(np.empty(4, dtype=t) for t in (np.uint8, np.int16, np.int64, np.int64))
+    line = _compact(_user_row(plan, "ad_click", random.Random(3), 0)) + b"\n"
+    assert scan._linescan.scan(line, tables.tables, tables.params, out) == (1, len(line))
+    for what, bad_tables, params in _malformed(tables):
+        with pytest.raises(ValueError, match="malformed tables"):
+            scan._linescan.scan(line, bad_tables, params, out)
+            pytest.fail(what)
+
+
+def test_kept_and_gather_check_their_arrays(plan) -> None:
+    tables = screen_for(plan).lines
+    data = b"{}\n{}\n"
+    with pytest.raises(ValueError, match="int64"):
+        scan._linescan.gather(data, np.array([0, 3, 6], dtype=np.int32), np.array([0]))
+    with pytest.raises(ValueError, match="timestamp"):
+        scan._linescan.kept(
+            data, np.array([0, 3]), np.array([0]), np.zeros(1, np.int64), 0, tables.kept_keys
+        )
+    # the biggest numbers a record holds still fit its buffer
+    rng = random.Random(15)
+    row = _user_row(plan, "job_created", rng, 0)
+    line = _compact(row)
+    status, _, ts, offsets = scan.scan_bytes(line, tables)
+    assert status.tolist() == [scan.KEPT]
+    ts[:] = -(2**63)
+    record = scan._linescan.kept(line, offsets, np.array([0]), ts, -(2**63), tables.kept_keys)
+    assert record.startswith(b"-9223372036854775808\x011\x01") and record.endswith(b"\n")
+    assert b"\x01-9223372036854775808\x01" in record

@@ -1,19 +1,25 @@
-"""Regular expressions compiled to one byte-level DFA table, for the C line scanner.
+r"""Regular expressions compiled to one byte-level DFA table, for the C line scanner.
 
 The scanner (`compiler/_linescan.c`) checks a property value by running its raw JSON text
-through a DFA. The regexes are the SQL screen's own (`screen.value_regex`), so both screens
-accept the same texts. Only the subset those regexes use is supported: literals, classes,
-groups, alternation, repeats, and `^`/`$` at the two ends. Anything else raises `Unsupported`,
-and the caller treats the value as unprovable.
+through a DFA. The regexes are the SQL screen's own (`screen.value_regex`) and the plan's
+column patterns, so the DFA must match exactly what RE2 (DuckDB's regex engine, and the
+reference engine's `re2`) matches. Only this subset is supported: literals, classes (`.`,
+`[...]`, `[^...]`, `\d \w \s` and their negations, ASCII-only as in RE2), groups,
+alternation, greedy or lazy repeats, and `^`/`$` at the two ends (`$` only at the very end, as
+RE2's `$`). Anything else (flags, `\b`, lookaround, backreferences, `\A`/`\Z`, a `{,n}` repeat
+or a POSIX class, which Python's parser reads differently from RE2) raises `Unsupported`, and
+the caller treats the value as unprovable: its start state is 0, which matches nothing.
 
-Matching is over UTF-8 bytes. A negated class of ASCII characters matches any other byte, so a
-multi-byte character is matched one byte at a time; that is the same language wherever such a
-class sits in a repeat, as in every regex here. A positive class must be ASCII.
+Matching is over UTF-8 bytes, and a character is a whole UTF-8 sequence, as in RE2: `.`, every
+class and every range consume one code point's bytes. The scanner only runs a DFA on text it
+has checked is valid UTF-8 (plain lines are ASCII; other strings pass `utf8_char`), so a class
+holding every non-ASCII character can accept any lead byte followed by its continuation bytes.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -75,10 +81,16 @@ class _Nfa:
 
     def item(self, start: int, op: object, arg: object) -> int:
         if op == sre_c.LITERAL:
-            return self.chain(start, chr(arg).encode())  # type: ignore[arg-type]
+            return self.chain(start, _encode(arg))
         if op in (sre_c.NOT_LITERAL, sre_c.IN, sre_c.ANY):
             end = self.state()
-            self.edges[start].append((_class_mask(op, arg), end))
+            for sequence in _utf8_sequences(_class_ranges(op, arg)):
+                at = start
+                for mask in sequence[:-1]:
+                    nxt = self.state()
+                    self.edges[at].append((mask, nxt))
+                    at = nxt
+                self.edges[at].append((sequence[-1], end))
             return end
         if op == sre_c.SUBPATTERN:
             _group, add, remove, sub = cast(tuple[object, int, int, list[Any]], arg)
@@ -111,43 +123,142 @@ class _Nfa:
         raise Unsupported(f"regex operator {op}")
 
 
-def _class_mask(op: object, arg: object) -> int:
+MAX_CODE = 0x10FFFF
+SURROGATES = (0xD800, 0xDFFF)
+Ranges = list[tuple[int, int]]  # sorted, disjoint, inclusive code point ranges
+
+
+def _encode(code: object) -> bytes:
+    try:
+        return chr(code).encode()  # type: ignore[arg-type]
+    except (UnicodeEncodeError, ValueError, TypeError) as exc:  # a surrogate: RE2 has none
+        raise Unsupported("not a Unicode scalar value") from exc
+
+
+def _normal(ranges: Ranges) -> Ranges:
+    """Sorted, merged, without surrogates (no valid UTF-8 text holds one)."""
+    out: Ranges = []
+    for low, high in sorted(ranges):
+        for lo, hi in ((low, min(high, SURROGATES[0] - 1)), (max(low, SURROGATES[1] + 1), high)):
+            if lo > hi:
+                continue
+            if out and lo <= out[-1][1] + 1:
+                out[-1] = (out[-1][0], max(out[-1][1], hi))
+            else:
+                out.append((lo, hi))
+    return out
+
+
+def _complement(ranges: Ranges) -> Ranges:
+    out: Ranges = []
+    at = 0
+    for low, high in _normal(ranges):
+        if low > at:
+            out.append((at, low - 1))
+        at = high + 1
+    if at <= MAX_CODE:
+        out.append((at, MAX_CODE))
+    return _normal(out)
+
+
+def _of(data: bytes) -> Ranges:
+    return [(b, b) for b in data]
+
+
+def _class_ranges(op: object, arg: object) -> Ranges:
+    """The code points one ANY, NOT_LITERAL or IN item matches, under RE2's rules: `.` is any
+    character but a newline; `\\d \\w \\s` are ASCII (`\\s` without `\\v`)."""
     if op == sre_c.ANY:
-        return ALL & ~(1 << 10)
+        return _complement([(10, 10)])
     if op == sre_c.NOT_LITERAL:
-        if arg >= 128:  # type: ignore[operator]
-            raise Unsupported("negated non-ASCII literal")
-        return ALL & ~(1 << arg)  # type: ignore[operator]
-    negate, chars = False, 0
+        _encode(arg)
+        return _complement([(arg, arg)])  # type: ignore[list-item]
+    negate, ranges = False, []
     for inner_op, inner in arg:  # type: ignore[attr-defined]
         if inner_op == sre_c.NEGATE:
             negate = True
         elif inner_op == sre_c.LITERAL:
-            if inner >= 128:
-                raise Unsupported("non-ASCII class member")
-            chars |= 1 << inner
+            _encode(inner)
+            ranges.append((inner, inner))
         elif inner_op == sre_c.RANGE:
             low, high = inner
-            if high >= 128:
-                raise Unsupported("non-ASCII class range")
-            chars |= _mask(bytes(range(low, high + 1)))
+            ranges.append((low, high))
         elif inner_op == sre_c.CATEGORY and inner in _CATEGORIES:
-            chars |= _mask(_CATEGORIES[inner])
+            ranges += _of(_CATEGORIES[inner])
         elif inner_op == sre_c.CATEGORY and inner in _NEGATED:
-            if not negate and len(arg) == 1:  # type: ignore[arg-type]
-                return ALL & ~_mask(_CATEGORIES[_NEGATED[inner]])
-            raise Unsupported("negated category inside a class")
+            ranges += _complement(_of(_CATEGORIES[_NEGATED[inner]]))
         else:
             raise Unsupported(f"class item {inner_op}")
-    return ALL & ~chars if negate else chars
+    return _complement(ranges) if negate else _normal(ranges)
+
+
+def _bytes_mask(low: int, high: int) -> int:
+    return ((1 << (high + 1)) - 1) & ~((1 << low) - 1)
+
+
+_CONT = _bytes_mask(0x80, 0xBF)
+# Every non-ASCII character, on valid UTF-8 input: a lead byte and its continuation bytes.
+_ANY_WIDE = [
+    [_bytes_mask(0xC2, 0xDF), _CONT],
+    [_bytes_mask(0xE0, 0xEF), _CONT, _CONT],
+    [_bytes_mask(0xF0, 0xF4), _CONT, _CONT, _CONT],
+]
+
+
+def _split(low: int, high: int) -> list[list[tuple[int, int]]]:
+    """Byte ranges per position whose sequences are exactly the UTF-8 encodings of the code
+    points low..high (no surrogate inside), as RE2 and Rust's utf8-ranges compile them."""
+    for top in (0x7F, 0x7FF, 0xFFFF):
+        if low <= top < high:
+            return _split(low, top) + _split(top + 1, high)
+    if high <= 0x7F:
+        return [[(low, high)]]
+    width = len(chr(low).encode())
+    for i in range(1, width):
+        m = (1 << (6 * i)) - 1
+        if low & ~m != high & ~m:
+            if low & m:
+                return _split(low, low | m) + _split((low | m) + 1, high)
+            if high & m != m:
+                return _split(low, (high & ~m) - 1) + _split(high & ~m, high)
+    return [list(zip(chr(low).encode(), chr(high).encode(), strict=True))]
+
+
+def _utf8_sequences(ranges: Ranges) -> list[list[int]]:
+    """Byte masks per position, one list per sequence, matching one character of `ranges`."""
+    ranges = _normal(ranges)
+    if not ranges:
+        raise Unsupported("a class that matches nothing")
+    ascii_mask = 0
+    wide: Ranges = []
+    for low, high in ranges:
+        if low <= 0x7F:
+            ascii_mask |= _bytes_mask(low, min(high, 0x7F))
+        if high >= 0x80:
+            wide.append((max(low, 0x80), high))
+    out: list[list[int]] = [[ascii_mask]] if ascii_mask else []
+    if wide == _normal([(0x80, MAX_CODE)]):
+        return out + _ANY_WIDE
+    for low, high in wide:
+        out += [[_bytes_mask(lo, hi) for lo, hi in seq] for seq in _split(low, high)]
+    return out
+
+
+# Python's parser reads these differently from RE2 (`{,n}` is a repeat in Python, a literal in
+# RE2; `[[:alpha:]]` a POSIX class in RE2, a set and a `]` in Python): never compiled.
+_RE2_DIFFERS = re.compile(r"\{,|\[[:=.]")
 
 
 def _parse(regex: str, search: bool) -> tuple[_Nfa, int, int]:
     """An NFA (start, accepting end) that fully matches `regex`, or contains a match when
     `search` (as RE2's partial match does)."""
+    if _RE2_DIFFERS.search(regex):
+        raise Unsupported("a construct Python's parser reads differently from RE2")
     try:
-        parsed = sre_parse.parse(regex)
-    except re.error as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "possible nested set", "set difference": unsure
+            parsed = sre_parse.parse(regex)
+    except (re.error, Warning, RecursionError, OverflowError) as exc:
         raise Unsupported(str(exc)) from exc
     if parsed.state.flags & ~(sre_c.SRE_FLAG_UNICODE):
         raise Unsupported("regex flags")

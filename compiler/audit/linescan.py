@@ -43,6 +43,9 @@ EV_PLAN, EV_KEEP = 1, 2
 REJECT = 0xFFFF  # a key present that the scanner cannot prove
 NO_BIT = 0xFF
 COLUMNS = ("uuid", "distinct_id", "person_id")  # the scanner's column order
+# Formats whose exact check is their FORMAT_PATTERNS regex alone; a date or date-time is also
+# a calendar check (RFC 3339), which no DFA here makes: a column with one goes to DuckDB.
+REGEX_FORMATS = frozenset({"uuid", "email", "uri"})
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,12 @@ def build(rules: AuditRules) -> ScanTables:
         row[0], row[1] = 1, int(col.required)
         row[2] = col.prop.min_length or 0
         row[3] = -1 if col.prop.max_length is None else col.prop.max_length
-        patterns = [p for p in (col.prop.pattern, FORMAT_PATTERNS.get(col.prop.format or "")) if p]
+        fmt = col.prop.format or ""
+        patterns = [p for p in (col.prop.pattern, FORMAT_PATTERNS.get(fmt)) if p]
         for k, pattern in enumerate(patterns):
+            if k == len(patterns) - 1 and fmt in FORMAT_PATTERNS and fmt not in REGEX_FORMATS:
+                row[4 + k] = 0  # the dead state: every such line goes to DuckDB
+                continue
             regexes.append((pattern, True))
             row[4 + k] = -(len(regexes))  # resolved to a start state below
     table = dfa.compile_all(regexes)
