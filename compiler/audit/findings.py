@@ -34,6 +34,18 @@ EXAMPLES = 3  # example row ids kept per finding: the smallest, so every engine 
 
 
 @dataclass
+class Sample:
+    """A distinct offending value of a finding, how many rows carry it, and the rule in words."""
+
+    value: Any
+    count: int
+    rule: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count, "rule": self.rule}
+
+
+@dataclass
 class Finding:
     kind: str
     event: str | None
@@ -41,6 +53,10 @@ class Finding:
     count: int
     examples: list[str] = field(default_factory=list)
     detail: str | None = None  # e.g. the replacement of a deprecated name
+    # Filled in by `compiler.audit.samples.annotate` (the reports), never by the engines:
+    samples: list[Sample] = field(default_factory=list)  # the most frequent offending values
+    rule: str | None = None  # the rule broken, in words
+    suggestion: str | None = None  # e.g. the plan event an unknown event most looks like
 
     @builtins.property
     def severity(self) -> str:
@@ -60,6 +76,11 @@ class Finding:
         }
         if self.detail:
             out["detail"] = self.detail
+        if self.rule is not None:
+            out["rule"] = self.rule
+            out["samples"] = [s.to_json() for s in self.samples]
+        if self.suggestion is not None:
+            out["suggestion"] = self.suggestion
         return out
 
 

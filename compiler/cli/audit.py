@@ -16,6 +16,7 @@ from compiler.audit import ENGINES, run_audit, screen_for
 from compiler.audit.findings import LEVELS
 from compiler.audit.output import to_html, to_json, to_junit, to_text
 from compiler.audit.rules import csv_nulls
+from compiler.audit.samples import annotate
 from compiler.audit.warehouse import DIALECTS
 from compiler.audit.warehouse import emit_sql as warehouse_sql
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, plan_option, read_plan
@@ -79,6 +80,11 @@ def _connection(memory_limit: str) -> duckdb.DuckDBPyConnection:
     show_default=True,
     help="DuckDB memory limit; larger inputs spill to the temp directory.",
 )
+@click.option(
+    "--docs-url",
+    metavar="URL_OR_PATH",
+    help="The doc site (`trackplan docs`): each HTML finding links to its event's page there.",
+)
 def audit(
     inputs: tuple[str, ...],
     plan_dir: Path,
@@ -89,6 +95,7 @@ def audit(
     strict_system: bool,
     emit_sql: str | None,
     memory_limit: str,
+    docs_url: str | None,
 ) -> None:
     """Audit PostHog exports (files, globs, directories or - for stdin) against the plan.
 
@@ -114,10 +121,19 @@ def audit(
             raise InputError("; ".join(exports.errors))
     with _progress(status, f"auditing {exports.rows_total} rows"):
         audited = run_audit(con, exports, plan, engine=engine, strict_system=strict_system)
+    with _progress(status, "sampling the offending values"):
+        annotate(
+            con,
+            audited,
+            plan,
+            text_files=exports.text_files,
+            reasons=exports.reasons,
+            strict_system=strict_system,
+        )
     text = {
         "json": lambda: to_json(audited),
         "junit": lambda: to_junit(audited),
-        "html": lambda: to_html(audited, plan),
+        "html": lambda: to_html(audited, plan, docs_url=docs_url),
         "text": lambda: to_text(audited),
     }[fmt]()
     _write(text, output)
