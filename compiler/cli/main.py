@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "init": "compiler.cli.init:init",
     "lint": "compiler.cli.lint:lint",
     "build": "compiler.cli.build:build",
+    "diff": "compiler.cli.diff:diff",
     "audit": "compiler.cli.audit:audit",
     "rates": "compiler.cli.rates:rates",
     "fit": "compiler.cli.fit:fit",

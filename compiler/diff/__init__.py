@@ -1,0 +1,1 @@
+"""`trackplan diff`: model -> compare -> render, with base (materialize) and impact (exports)."""
