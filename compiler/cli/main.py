@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "build": "compiler.cli.build:build",
     "diff": "compiler.cli.diff:diff",
     "audit": "compiler.cli.audit:audit",
+    "infer": "compiler.cli.infer:infer",
     "rates": "compiler.cli.rates:rates",
     "fit": "compiler.cli.fit:fit",
     "synth": "compiler.cli.synth:synth",
