@@ -359,3 +359,24 @@ def test_html_fits_a_390_pixel_phone(plan, export, page, tmp_path):
         assert min(sizes) >= 13
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("mode", ["scanner", "unscreened", "reference"])
+def test_a_number_past_a_double_gets_a_sample_not_a_crash(plan, tmp_path, mode):
+    """A 400-digit integer and 1e400 are type mismatches in every engine; sampling them used to
+    raise OverflowError (an int too large for float()) or find nothing to show."""
+    rng = random.Random(5)
+    rows = [posthog_row(plan, "job_created", rng) for _ in range(20)]
+    lines = [json.dumps(r) for r in rows]
+    huge = "1" + "0" * 400
+    lines[3] = lines[3].replace('"credits_before": ', f'"credits_before": {huge}, "x_": ', 1)
+    lines[4] = lines[4].replace('"credits_before": ', '"credits_before": 1e400, "x_": ', 1)
+    path = tmp_path / "overflow.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert huge in path.read_text() and "1e400" in path.read_text()
+    result, _ = audit(plan, path, mode)
+    found = _finding(result, "type_mismatch", "job_created", "credits_before")
+    assert found.count == 2
+    assert (
+        sorted(s.rule for s in found.samples) == ["expected integer, got a number out of range"] * 2
+    )

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from compiler.cli.main import cli
+from compiler.plan import load_plan
 from compiler.simulation.config import config_from_plan
 from compiler.synth.profile import load_profile
 from compiler.targets.jsonschema import event_schema
@@ -120,6 +121,21 @@ def test_the_profile_refuses_a_plan_without_its_events(tmp_path: Path) -> None:
     assert "watermark_detected" in refused.output and "Traceback" not in refused.output
     generic = CliRunner().invoke(cli, args)  # the minimal plan names no profile: generic engine
     assert generic.exit_code == 0, generic.output
+
+
+def test_the_profile_refuses_a_config_without_its_hazard(tmp_path: Path) -> None:
+    """A fitted config without the failed_job/slow_job hazard is a user's input error: exit 2
+    with the reason, not a ValueError traceback from inside the profile."""
+    document = json.loads(config_from_plan(load_plan(PLAN_DIR).plan).dumps())
+    document["hazard"] = None
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(document))
+    args = ["synth", "--users", "5", "--config", str(config), "-o", str(tmp_path / "e.jsonl")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "needs a hazard with covariates failed_job and slow_job" in result.output
+    assert "the simulation config has no hazard" in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a traceback
 
 
 def test_an_unknown_profile_exits_2(tmp_path: Path) -> None:

@@ -21,21 +21,24 @@ from typing import Any
 import duckdb
 
 from compiler.audit.findings import AuditResult, Finding, Sample
+from compiler.audit.reference import Overflow, loads
 from compiler.audit.rules import (
     EMAIL_LIKE,
     FORMAT_PATTERNS,
     INTEGER_TEXT,
+    NUMBER_TEXT,
     PHONE_LIKE,
     AuditRules,
     ColumnRule,
     KeyRule,
+    search,
 )
 from compiler.diagnostics import closest
+from compiler.exports.load import sql_text
 from compiler.plan.model import Plan, Property
 
 SAMPLES = 5  # distinct offending values kept per finding, the most frequent first
 SHOWN = 60  # characters of a value shown in a rule's words
-NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 VALUE_KINDS = frozenset(
     {"type_mismatch", "enum_violation", "constraint_violation", "null_violation", "wrong_source"}
 )
@@ -76,6 +79,8 @@ def json_type(value: Any) -> str:
         return "integer"
     if isinstance(value, float):
         return "number" if math.isfinite(value) else "a number out of range"
+    if isinstance(value, Overflow):
+        return "a number out of range"
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
@@ -86,9 +91,9 @@ def masked(value: Any) -> Any:
     character of the mailbox, the domain, the last 2 digits of a phone."""
     if not isinstance(value, str):
         return value
-    if re.search(EMAIL_LIKE, value):
+    if search(EMAIL_LIKE, value):
         return re.sub(r"[A-Za-z0-9._%+-]+@", lambda m: m.group()[0] + "***@", value)
-    if re.search(PHONE_LIKE, value):
+    if search(PHONE_LIKE, value):
         return re.sub(r"[0-9](?=(?:[^0-9]*[0-9]){2})", "•", value)
     return value
 
@@ -101,7 +106,7 @@ def _is_type(value: Any, type_: str) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return type_ == "array" and isinstance(value, list)
     if isinstance(value, float) and not math.isfinite(value):
-        return False
+        return False  # (Overflow, a number past a double's range, is no int or float: False)
     if type_ == "number":
         return True
     return type_ == "integer" and float(value).is_integer()
@@ -114,9 +119,9 @@ def _text_value(text: str, type_: str) -> Any:
     if type_ == "boolean":
         return {"true": True, "false": False}.get(text)
     if type_ == "integer":
-        return int(text) if re.search(INTEGER_TEXT, text) else None
+        return int(text) if search(INTEGER_TEXT, text) else None
     if type_ == "number":
-        return float(text) if re.search(NUMBER_TEXT, text) else None
+        return float(text) if search(NUMBER_TEXT, text) else None
     if type_ == "array" and text.startswith("["):
         try:
             parsed = json.loads(text)
@@ -221,19 +226,15 @@ def explain_key(kind: str, key: str, value: Any, rules: AuditRules) -> str | Non
         return f"deprecated property '{key}'; send '{rules.deprecated.get(key, '')}'"
     if not isinstance(value, str):
         return None
-    if re.search(EMAIL_LIKE, value):
+    if search(EMAIL_LIKE, value):
         return f"an email address in '{key}', which is not marked pii"
-    if re.search(PHONE_LIKE, value):
+    if search(PHONE_LIKE, value):
         return f"a phone number in '{key}', which is not marked pii"
     return None
 
 
 def _path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _has_clean(con: duckdb.DuckDBPyConnection) -> bool:
@@ -252,9 +253,9 @@ def _values(
     """Distinct (value, text file?, regex verdicts..., rows) of `source` on `event`'s rows, the
     most frequent first. `source` is SQL over the view's row giving JSON (a property's value)
     or VARCHAR (an envelope column)."""
-    text = f"_file IN ({', '.join(map(_lit, text_files))})" if text_files else "false"
+    text = f"_file IN ({', '.join(map(sql_text, text_files))})" if text_files else "false"
     unscreened = " AND NOT coalesce(_clean, false)" if clean else ""
-    checks = "".join(f", regexp_matches(s, {_lit(p)})" for p in regexes)
+    checks = "".join(f", regexp_matches(s, {sql_text(p)})" for p in regexes)
     as_text = "v ->> '$'" if source.startswith("json_extract") else "v"
     return con.execute(
         f"""SELECT v, t{checks}, count(*) AS n FROM (
@@ -303,7 +304,7 @@ def _fill(
     if column is not None:
         source = f"CAST({column.column} AS VARCHAR)"
     else:
-        source = f"json_extract(properties, {_lit(_path(rule.key if rule else key))})"
+        source = f"json_extract(properties, {sql_text(_path(rule.key if rule else key))})"
     private = (prop is not None and prop.pii) or key in rules.pii  # every value hidden
     try:
         cursor = _values(con, group.event, source, text_files, regexes, clean)
@@ -312,7 +313,7 @@ def _fill(
             if not batch:
                 break
             for row in batch:
-                value = row[0] if column is not None else json.loads(row[0])
+                value = row[0] if column is not None else loads(row[0])
                 verdicts = (row[2], row[3]) if regexes else (None, None)
                 checked = Checked(value, bool(row[1]), *verdicts)
                 found: list[tuple[str, str]] = []

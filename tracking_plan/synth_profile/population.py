@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler.simulation.config import SimConfig
+from compiler.synth.profile import ProfileError
 
 from . import catalog as c
 
@@ -33,8 +34,10 @@ class HazardNumbers:
 def hazard_numbers(config: SimConfig) -> HazardNumbers:
     h = config.hazard
     if h is None or not {"failed_job", "slow_job"} <= set(h.covariates):
-        raise ValueError(
-            "the BlankLogo profile needs a hazard with covariates failed_job, slow_job"
+        raise ProfileError(
+            "the BlankLogo profile needs a hazard with covariates failed_job and slow_job; "
+            "the simulation config has "
+            + ("no hazard" if h is None else f"covariates {', '.join(h.covariates) or 'none'}")
         )
     failed, slow = h.covariates["failed_job"], h.covariates["slow_job"]
     return HazardNumbers(h.base, failed.extra, slow.extra, slow.share, h.max)
