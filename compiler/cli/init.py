@@ -16,7 +16,7 @@ import click
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, print_diagnostics
 from compiler.plan import load_plan
 from compiler.plan.pipeline import PlanNotFound
-from compiler.plan.resolve_analytics import slug
+from compiler.plan.resolve_analytics import package_names, slug
 from compiler.plan.source import plan_files
 from compiler.templating import environment
 
@@ -49,15 +49,14 @@ def check_name(name: str) -> str:
 
 def starter_files(name: str) -> dict[str, str]:
     """{file name: text} of the starter plan for a product called `name` (already checked)."""
-    stem = slug(name)
-    package = f"{stem}_analytics"
+    package, distribution, npm = package_names(name)
     context = {
         "name": name,
         "name_yaml": json.dumps(name, ensure_ascii=False),  # a JSON string is a YAML scalar
-        "slug": stem.replace("_", "-"),
+        "slug": slug(name).replace("_", "-"),
         "python_package": package,
-        "python_distribution": package.replace("_", "-"),
-        "npm_package": f"@{stem.replace('_', '-')}/analytics",
+        "python_distribution": distribution,
+        "npm_package": npm,
     }
     env = environment()
     return {f: env.get_template(f"init/{f}.j2").render(**context) for f in FILES}

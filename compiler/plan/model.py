@@ -196,7 +196,7 @@ class SequenceRule:
     name: str
     events: tuple[str, ...]
     requires_before: tuple[str, ...]
-    match_on: str  # "person" or a property name such as job_id
+    match_on: str  # "person", or a key property the events share (an order id, ...)
     description: str = ""
 
 

@@ -79,7 +79,7 @@ class PurchaseClass:
 class Subscriptions:
     started: str  # event
     canceled: str  # event
-    key: str  # property both carry, e.g. subscription_id
+    key: str  # the property both carry, naming the subscription
 
 
 @dataclass(frozen=True)

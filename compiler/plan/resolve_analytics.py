@@ -27,17 +27,25 @@ def slug(name: str) -> str:
     return f"p_{text}" if text[0].isdigit() else text
 
 
+def package_names(plan_name: str) -> tuple[str, str, str]:
+    """The default (Python import, Python distribution, npm) names for a plan called
+    `plan_name`: `ShopFast` gives shopfast_analytics, shopfast-analytics, @shopfast/analytics."""
+    stem = slug(plan_name)
+    package = f"{stem}_analytics"
+    return package, package.replace("_", "-"), f"@{stem.replace('_', '-')}/analytics"
+
+
 class AnalyticsResolver(References):
     def codegen(self, plan_name: str, envelope: tuple[m.EnvelopeField, ...]) -> a.Codegen:
         body = self.section("codegen")
-        stem = slug(plan_name)
-        package = body.get("python_package", f"{stem}_analytics")
+        default_package, _, default_npm = package_names(plan_name)
+        package = body.get("python_package", default_package)
         if not _PY_NAME.match(package) or keyword.iskeyword(package):
             self.bad(body, "python_package", f"'{package}' is not a Python import name")
         dist = body.get("python_distribution", package.replace("_", "-"))
         if not _DIST_NAME.match(dist):
             self.bad(body, "python_distribution", f"'{dist}' is not a Python distribution name")
-        npm = body.get("npm_package", f"@{stem.replace('_', '-')}/analytics")
+        npm = body.get("npm_package", default_npm)
         if not _NPM_NAME.match(npm) or len(npm) > 214:
             self.bad(body, "npm_package", f"'{npm}' is not an npm package name")
         env = next((f for f in envelope if f.role == "environment"), None)

@@ -99,7 +99,7 @@ def _return_session(tl: Account, pop: Population, i: int, last_seen: int, buyer:
     tl.last_browser_us = tl.t
     hours = round((tl.t - last_seen) / c.HOUR_US, 2)
     tl.emit(
-        "return_session", {"hours_since_last_session": hours, "session_number": tl.session_number}
+        "return_session", {"hours_since_last_session": hours, "session_number": tl.sessions_started}
     )
     tl.wait(2, 20)
     tl.emit("upload_view", page(pop, i, "/app/upload") | {"credits_balance": tl.credits})
