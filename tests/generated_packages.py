@@ -4,6 +4,7 @@ last committed under generated/ (`trackplan build --check` guards that the two a
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,22 @@ from types import ModuleType
 
 from compiler.plan import Plan
 from compiler.targets import get
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+TSC = NODE_DIR / "node_modules" / ".bin" / "tsc"
+# The strict tsconfig usage files are checked with (each adds its own "files").
+TSCONFIG = {
+    "compilerOptions": {
+        "strict": True,
+        "noEmit": True,
+        "target": "ES2022",
+        "module": "NodeNext",
+        "moduleResolution": "NodeNext",
+        "lib": ["ES2022", "DOM"],
+        "types": [],
+        "skipLibCheck": True,
+    }
+}
 
 # Rendering the shipped plan's Python package takes seconds (datamodel-codegen + black): once
 # per test session and plan is enough. Keyed by id(): plans are session fixtures (and kept
@@ -48,3 +65,36 @@ def python_package(plan: Plan, root: Path) -> Iterator[ModuleType]:
         sys.path.remove(str(folder))
         for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
+
+
+def mypy_strict(cwd: Path, *targets: str) -> subprocess.CompletedProcess[str]:
+    """`mypy --strict TARGETS` in `cwd` (its own cache there), one error per line."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(cwd / ".mypy_cache"),
+            "--no-error-summary",
+            "--hide-error-context",
+            *targets,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def tsc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """tests/node's `tsc ARGS` in `cwd`, one error per line."""
+    return subprocess.run(
+        [str(TSC), "--pretty", "false", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+def marked_lines(source: str, marker: str) -> set[int]:
+    """The line numbers that carry `marker`: each must be a type error."""
+    return {n for n, line in enumerate(source.splitlines(), 1) if marker in line}

@@ -30,22 +30,17 @@ from any_plan_support import (
     PY_GOOD,
     TS_BAD,
     TS_GOOD,
-    TSC,
-    TSCONFIG,
     assert_about_shopfast,
-    marked_lines,
-    mypy_strict,
     trackplan,
-    tsc,
     visible_text,
 )
 from conftest import FIXTURES, ROOT
 from funnel_reference import reached_counts
+from generated_packages import NODE_DIR, TSC, TSCONFIG, marked_lines, mypy_strict, tsc
 
 from compiler.plan import Plan, load_plan
 
 SHOPFAST = FIXTURES / "plans" / "shopfast"
-NODE_DIR = ROOT / "tests" / "node"
 USERS, SEED, IMPRESSIONS = 5000, 7, 1_000_000
 CHAIN_IDS = ["open", "view", "cart", "checkout", "order"]
 CHAIN_NAMES = ["Opened app", "Viewed product", "Added to cart", "Began checkout", "Placed order"]

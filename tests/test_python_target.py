@@ -13,7 +13,7 @@ from pathlib import Path
 
 import black
 import pytest
-from generated_packages import rendered, write_target
+from generated_packages import marked_lines, mypy_strict, rendered, write_target
 
 from compiler.plan import Plan
 from compiler.targets import python as target
@@ -151,14 +151,11 @@ def test_mypy_strict_on_a_plan_unlike_blanklogo(orbit: Plan, tmp_path: Path) -> 
     root = write_target(orbit, "python", tmp_path)
     (root / "good.py").write_text(textwrap.dedent(ORBIT_GOOD))
     (root / "bad.py").write_text(textwrap.dedent(ORBIT_BAD))
-    ok = _mypy(root, "orbit_analytics", "good.py")
+    ok = mypy_strict(root, "orbit_analytics", "good.py")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    failed = _mypy(root, "bad.py")
+    failed = mypy_strict(root, "bad.py")
     error_lines = {int(m) for m in re.findall(r"^bad\.py:(\d+): error", failed.stdout, re.M)}
-    marked = {
-        n for n, line in enumerate(textwrap.dedent(ORBIT_BAD).splitlines(), 1) if "# E" in line
-    }
-    assert error_lines == marked, failed.stdout
+    assert error_lines == marked_lines(textwrap.dedent(ORBIT_BAD), "# E"), failed.stdout
 
 
 @pytest.mark.slow
@@ -170,7 +167,7 @@ def test_mypy_strict_without_environment_or_session(minimal_plan: Plan, tmp_path
         'server = Tracker(client=Posthog("phc_test", disabled=True), source="server")\n'
         'server.job_created(distinct_id="u1", job_id="job_1", mode="crop")\n'
     )
-    ok = _mypy(root, "mini_analytics", "use.py")
+    ok = mypy_strict(root, "mini_analytics", "use.py")
     assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
@@ -182,37 +179,17 @@ def test_worker_tracker_has_no_web_events(plan: Plan) -> None:
     assert "ProcessingCompletedEmitter" in worker and "LandingViewEmitter" not in worker
 
 
-def _mypy(cwd: Path, *files: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            str(cwd / ".mypy_cache"),
-            "--no-error-summary",
-            "--hide-error-context",
-            *files,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
-
-
 @pytest.mark.slow
 def test_mypy_strict_accepts_package_and_rejects_violations(plan: Plan, tmp_path: Path) -> None:
     root = write_target(plan, "python", tmp_path)
     (root / "good.py").write_text(textwrap.dedent(GOOD))
     (root / "bad.py").write_text(textwrap.dedent(BAD))
-    ok = _mypy(root, "blanklogo_analytics", "good.py")
+    ok = mypy_strict(root, "blanklogo_analytics", "good.py")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    failed = _mypy(root, "bad.py")
+    failed = mypy_strict(root, "bad.py")
     assert failed.returncode == 1, failed.stdout
     error_lines = {int(m) for m in re.findall(r"^bad\.py:(\d+): error", failed.stdout, re.M)}
-    marked = {n for n, line in enumerate(textwrap.dedent(BAD).splitlines(), 1) if "# E" in line}
-    assert error_lines == marked, failed.stdout
+    assert error_lines == marked_lines(textwrap.dedent(BAD), "# E"), failed.stdout
     assert 'Argument "mode"' in failed.stdout and "landing_view" in failed.stdout
 
 

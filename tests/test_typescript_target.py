@@ -19,14 +19,11 @@ from typing import Any
 
 import pytest
 from capture_server import capture_server
-from generated_packages import write_target
+from generated_packages import NODE_DIR, TSC, TSCONFIG, marked_lines, tsc, write_target
 
 from compiler.plan import Plan
 from compiler.targets import typescript as target
 from tests.codegen_plans import free_environment_plan, orbit_plan
-
-NODE_DIR = Path(__file__).resolve().parent / "node"
-TSC = NODE_DIR / "node_modules" / ".bin" / "tsc"
 
 GOOD = """
 import type { PostHog as BrowserPostHog } from "posthog-js";
@@ -57,19 +54,6 @@ createTracker({} as never).processingCompleted; // E not a web event
 worker.jobTimeout({ distinct_id: "usr_1", job_id: "job_9", timeout_ms: 1, utm_sauce: "x" }); // E unknown key
 worker.jobTimeout({ distinct_id: "usr_1", job_id: "job_9", timeout_ms: 1, ad_platform: "bing" }); // E envelope enum
 """
-
-TSCONFIG = {
-    "compilerOptions": {
-        "strict": True,
-        "noEmit": True,
-        "target": "ES2022",
-        "module": "NodeNext",
-        "moduleResolution": "NodeNext",
-        "lib": ["ES2022", "DOM"],
-        "types": [],
-        "skipLibCheck": True,
-    }
-}
 
 
 @pytest.fixture(scope="module")
@@ -124,12 +108,6 @@ def test_layers_and_rules(plan: Plan) -> None:
     assert package["name"] == "@blanklogo/analytics"
 
 
-def _tsc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(TSC), "--pretty", "false", *args], cwd=cwd, capture_output=True, text=True, timeout=300
-    )
-
-
 @pytest.fixture(scope="module")
 def workspace(plan: Plan) -> Iterator[Path]:
     """The rendered package plus checks, inside tests/node so the npm packages resolve."""
@@ -149,24 +127,23 @@ def workspace(plan: Plan) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_tsc_strict_accepts_package_and_usage(workspace: Path) -> None:
-    done = _tsc(workspace, "-p", "tsconfig.good.json")
+    done = tsc(workspace, "-p", "tsconfig.good.json")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.slow
 def test_tsc_rejects_plan_violations(workspace: Path) -> None:
-    done = _tsc(workspace, "-p", "tsconfig.bad.json")
+    done = tsc(workspace, "-p", "tsconfig.bad.json")
     assert done.returncode != 0
     lines = {int(n) for n in re.findall(r"^bad\.ts\((\d+),\d+\): error", done.stdout, re.M)}
-    marked = {n for n, line in enumerate(textwrap.dedent(BAD).splitlines(), 1) if "// E" in line}
-    assert lines == marked, done.stdout
+    assert lines == marked_lines(textwrap.dedent(BAD), "// E"), done.stdout
     assert '"blur"' in done.stdout and "landingView" in done.stdout
 
 
 @pytest.fixture(scope="module")
 def compiled(workspace: Path) -> Path:
     """`npm run build` of the package: tsc with its own (strict) tsconfig, emitting dist/."""
-    done = _tsc(workspace / "analytics", "-p", "tsconfig.json")
+    done = tsc(workspace / "analytics", "-p", "tsconfig.json")
     assert done.returncode == 0, done.stdout + done.stderr
     return workspace / "analytics" / "dist" / "index.js"
 
@@ -310,20 +287,17 @@ def orbit_workspace(orbit: Plan) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_tsc_strict_on_a_plan_unlike_blanklogo(orbit_workspace: Path) -> None:
-    done = _tsc(orbit_workspace, "-p", "tsconfig.good.json")
+    done = tsc(orbit_workspace, "-p", "tsconfig.good.json")
     assert done.returncode == 0, done.stdout + done.stderr
-    bad = _tsc(orbit_workspace, "-p", "tsconfig.bad.json")
+    bad = tsc(orbit_workspace, "-p", "tsconfig.bad.json")
     lines = {int(n) for n in re.findall(r"^bad\.ts\((\d+),\d+\): error", bad.stdout, re.M)}
-    marked = {
-        n for n, line in enumerate(textwrap.dedent(ORBIT_BAD).splitlines(), 1) if "// E" in line
-    }
-    assert lines == marked, bad.stdout
+    assert lines == marked_lines(textwrap.dedent(ORBIT_BAD), "// E"), bad.stdout
 
 
 @pytest.mark.slow
 def test_orbit_sends_its_own_envelope_through_posthog_node_and_js(orbit_workspace: Path) -> None:
     package = orbit_workspace / "analytics"
-    built = _tsc(package, "-p", "tsconfig.json")
+    built = tsc(package, "-p", "tsconfig.json")
     assert built.returncode == 0, built.stdout + built.stderr
     entry = package / "dist" / "index.js"
     with capture_server() as server:

@@ -15,10 +15,16 @@ import duckdb
 
 from compiler.audit import sequence
 from compiler.audit.findings import EXAMPLES, EventStats, Finding
-from compiler.audit.rules import EMAIL_LIKE, FORMAT_PATTERNS, INTEGER_TEXT, PHONE_LIKE, AuditRules
+from compiler.audit.rules import (
+    EMAIL_LIKE,
+    FORMAT_PATTERNS,
+    INTEGER_TEXT,
+    NUMBER_TEXT,
+    PHONE_LIKE,
+    AuditRules,
+)
 from compiler.audit.tables import PlanTables
 
-NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 PII_PREFILTER = r"@|\+[0-9]|[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}"
 VIOLATIONS = "_trackplan_audit_violations"
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

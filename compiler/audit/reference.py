@@ -25,6 +25,7 @@ from compiler.audit.rules import (
     EMAIL_LIKE,
     FORMAT_PATTERNS,
     INTEGER_TEXT,
+    NUMBER_TEXT,
     PHONE_LIKE,
     AuditRules,
     column_of,
@@ -33,7 +34,6 @@ from compiler.audit.rules import (
 )
 from compiler.targets.jsonschema import event_name_field, event_schema
 
-NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 VALUE_KINDS = {
     "minimum": "constraint_violation",
     "maximum": "constraint_violation",

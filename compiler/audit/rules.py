@@ -27,8 +27,6 @@ ROLE_COLUMNS = {
     "event_id": "uuid",
 }
 
-# Format checks, identical in every engine (jsonschema's own format checkers depend on optional
-# packages, so the reference engine registers these same regexes).
 # RFC 3339 full-date, calendar-checked in the regex itself (days per month, leap years: a year
 # divisible by 4 and not by 100, or by 400), so every engine, the SQL and any DFA, agrees.
 _DAY_31 = "(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
@@ -55,6 +53,7 @@ FORMAT_PATTERNS = {
 EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 PHONE_LIKE = r"^(\+[0-9][0-9 ().-]{6,18}[0-9]|\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4})$"
 INTEGER_TEXT = r"^-?[0-9]+$"  # how an integer looks in a text-only export (the UI CSV)
+NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"  # and a number
 
 
 _compiled: dict[str, Any] = {}
@@ -169,27 +168,32 @@ class AuditRules:
                 out.append(ColumnRule(field.name, field.property, field.required, column))
         return tuple(out)
 
+    def _in_properties(self, role: str) -> EnvelopeField | None:
+        """The envelope field playing `role`, when it lives inside `properties`."""
+        field = self.plan.role(role)
+        return field if field is not None and column_of(field) is None else None
+
     @cached_property
     def source_name(self) -> str | None:
         """The field holding the sending layer (role source): wrong_source checks it."""
-        field = self.plan.role("source")
-        return field.name if field is not None and column_of(field) is None else None
+        field = self._in_properties("source")
+        return field.name if field is not None else None
 
     @cached_property
     def source_key(self) -> str | None:
-        field = self.plan.role("source")
-        return properties_key(field) if field is not None and column_of(field) is None else None
+        field = self._in_properties("source")
+        return properties_key(field) if field is not None else None
 
     @cached_property
     def user_name(self) -> str | None:
         """The field holding the signed-in user's id (role user_id): identity rules read it."""
-        field = self.plan.role("user_id")
-        return field.name if field is not None and column_of(field) is None else None
+        field = self._in_properties("user_id")
+        return field.name if field is not None else None
 
     @cached_property
     def user_key(self) -> str | None:
-        field = self.plan.role("user_id")
-        return properties_key(field) if field is not None and column_of(field) is None else None
+        field = self._in_properties("user_id")
+        return properties_key(field) if field is not None else None
 
     @cached_property
     def tolerated(self) -> frozenset[str]:
@@ -228,7 +232,7 @@ class AuditRules:
 
     @property
     def keyed_rules(self) -> list[SequenceRule]:
-        """The sequence rules matched on a property (job_id, ...) rather than on the person."""
+        """The sequence rules matched on a property (an order or job id, ...) rather than on the person."""
         return [r for r in self.plan.sequence_rules.values() if r.match_on != "person"]
 
     def allowed_keys(self, event: str) -> frozenset[str]:

@@ -6,7 +6,7 @@ PostHog does: `$identify` links `$anon_distinct_id` to the identified `distinct_
 the one with the plan's user prefix (or the identified/alias side), the smallest when several.
 
 - sequence_violation: a rule's event with no earlier-or-equal `requires_before` event for the
-  same person (or the same `match_on` property value, such as job_id), one per row.
+  same person (or the same `match_on` property value, such as an order id), one per row.
 - identity_violation (the user id field): a plan event after the person's first `stitch_on`
   event without a non-null user id (the envelope field with the role user_id; no such check
   when the plan has none).

@@ -69,7 +69,7 @@ def report(
             con,
             export_report,
             plan,
-            impressions=cohort,
+            cohort=cohort,
             runs=runs,
             seed=seed,
             window_days=window_days,

@@ -10,7 +10,6 @@ line numbers, and the numbering of the lines after them is corrected.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import tempfile
@@ -264,10 +263,6 @@ def _top_conflict(j: str, props_keys: str) -> str:
         )
         + ")"
     )
-
-
-def _key_path(key: str) -> str:
-    return "$." + ('"' + key + '"' if not key.isidentifier() else key)
 
 
 def sql_text(value: str) -> str:
@@ -643,8 +638,7 @@ def insert_jsonl(
         con.execute(f"DROP TABLE IF EXISTS {rejects}_e; DROP TABLE IF EXISTS {rejects}_s")
         fd, plain = tempfile.mkstemp(prefix="trackplan-lf-", suffix=".jsonl")
         try:
-            opener = gzip.open if compression == "gzip" else open
-            with opener(path, "rb") as source, os.fdopen(fd, "wb") as target:
+            with scan.open_lines(path, compression) as source, os.fdopen(fd, "wb") as target:
                 _cr_as_tab(source, target)
             _insert_lines(con, plain, name, None, rejects, screen)
         finally:

@@ -60,7 +60,8 @@ def _directory_files(directory: Path) -> tuple[list[Path], list[Path]]:
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)
     )
     exports = [p for p in files if p.name.endswith(EXPORT_SUFFIXES) or ".parquet" in p.name]
-    return exports, [p for p in files if p not in set(exports)]
+    chosen = set(exports)
+    return exports, [p for p in files if p not in chosen]
 
 
 SKIPPED = "skipped: not an export file name (" + ", ".join(EXPORT_SUFFIXES) + ")"

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 
 from compiler.infer.profile import EventProfile, Profile, PropertyProfile
+from compiler.plan.model import Conventions
 
 ENVELOPE = ("event", "distinct_id", "timestamp")  # PostHog's columns, never in `properties`
-DEFAULT_EVENT_NAME = r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$"
-DEFAULT_PROPERTY_NAME = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+DEFAULT_EVENT_NAME = Conventions.event_name
+DEFAULT_PROPERTY_NAME = Conventions.property_name
 # Ever more permissive name rules: the first every seen name matches is written.
 LADDER = (
     r"^[a-z][a-z0-9_]*$",

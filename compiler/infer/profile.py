@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from compiler.audit.rules import EMAIL_LIKE, INTEGER_TEXT, PHONE_LIKE
+from compiler.audit.rules import EMAIL_LIKE, INTEGER_TEXT, NUMBER_TEXT, PHONE_LIKE
 
-NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"  # as the audit reads text exports
-NUMERIC = ("BIGINT", "UBIGINT", "DOUBLE")
 LIB = "$lib"
 
 

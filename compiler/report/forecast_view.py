@@ -10,7 +10,9 @@ from compiler.report.view import (
     Table,
     absent,
     count,
+    first_step,
     pct,
+    span,
     state_name,
     transition_label,
 )
@@ -33,7 +35,7 @@ def cohort_text(inputs: ReportInputs) -> str:
     text = f"{forecast.cohort:,} {forecast.cohort_label}"
     entry = config.entry if config else None
     if entry is not None:
-        first = inputs.plan.chain[0].name if inputs.plan.chain else "the first step"
+        first = first_step(inputs.plan)
         text += f" ({entry.title}; {pct(entry.rate, 2)} of them reach {first}, an assumption)"
     return text
 
@@ -83,11 +85,7 @@ def _rates_table(inputs: ReportInputs) -> Table | None:
     for name, t in config.transitions.items():
         if name not in needed:
             continue
-        ci = (
-            f"{pct(t.ci_low)} – {pct(t.ci_high)}"
-            if t.ci_low is not None and t.ci_high is not None
-            else "–"
-        )
+        ci = span(t.ci_low, t.ci_high)
         if t.source == "fit":
             origin = f"measured ({count(t.numerator)} of {count(t.denominator)})"
         else:
@@ -112,7 +110,7 @@ def assumptions_section(inputs: ReportInputs) -> Section:
     )
     items: list[list[str]] = []
     if config.entry is not None:
-        first = inputs.plan.chain[0].name if inputs.plan.chain else "the first step"
+        first = first_step(inputs.plan)
         why = config.entry.description or "the export cannot hold what happens before the funnel"
         items.append([f"{config.entry.title} → {first}", pct(config.entry.rate, 2), why])
     needed = set(config.needed())

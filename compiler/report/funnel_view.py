@@ -13,6 +13,7 @@ from compiler.report.view import (
     count,
     day,
     estimate,
+    first_step,
     interval,
     pct,
     state_name,
@@ -48,12 +49,6 @@ def chain_steps(inputs: ReportInputs) -> list[tuple[str, Proportion]]:
             break
         steps.append((state.id, found))
     return steps
-
-
-def entrants(inputs: ReportInputs) -> int | None:
-    """People who reached the first chain state."""
-    steps = chain_steps(inputs)
-    return steps[0][1].denominator if steps else None
 
 
 def funnel_section(inputs: ReportInputs) -> Section:
@@ -127,7 +122,7 @@ def milestones_section(inputs: ReportInputs) -> Section:
     if not found:
         why = inputs.why("milestones", default="no milestone rates were computed")
         return absent("milestones", title, why)
-    first = plan.chain[0].name if plan.chain else "the first step"
+    first = first_step(plan)
     section = Section(
         "milestones",
         title,

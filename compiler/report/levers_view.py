@@ -14,7 +14,15 @@ from typing import Any
 from compiler.report import charts
 from compiler.report.forecast_view import outcome_title
 from compiler.report.inputs import ReportInputs
-from compiler.report.view import Chart, Section, Table, absent, pct, transition_label
+from compiler.report.view import (
+    Chart,
+    Section,
+    Table,
+    absent,
+    first_step,
+    pct,
+    transition_label,
+)
 
 TOP_RANKS = 3  # rank groups spelled out in the "what to do next" list
 CHANGE_TEXT = {"+10%": "+10% relative", "+1pt": "+1 percentage point"}
@@ -25,7 +33,7 @@ def lever_label(inputs: ReportInputs, row: Mapping[str, Any]) -> str:
     lever, kind = str(row.get("lever", "")), row.get("kind")
     config = inputs.config
     if kind == "entry" and config is not None and config.entry is not None:
-        first = inputs.plan.chain[0].name if inputs.plan.chain else "the first step"
+        first = first_step(inputs.plan)
         return f"{config.entry.title} → {first}"
     if kind == "hazard":
         return "churn hazard base (lowered)"
@@ -123,10 +131,8 @@ def levers_section(inputs: ReportInputs) -> Section:
             ]
             section.charts.append(
                 Chart(
-                    charts.levers(
-                        bars, f"expected change in {objective}, {CHANGE_TEXT.get(change, change)}"
-                    ),
-                    f"Levers ranked by {CHANGE_TEXT.get(change, change)}; tied levers share a rank",
+                    charts.levers(bars, f"expected change in {objective}, {text}"),
+                    f"Levers ranked by {text}; tied levers share a rank",
                 )
             )
     if idle:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compiler.report.inputs import ReportInputs
-from compiler.report.view import Section, Table, absent, count, money
+from compiler.report.view import Section, Table, absent, count, first_step, money
 
 
 def _sources(inputs: ReportInputs) -> str:
@@ -25,8 +25,7 @@ def revenue_section(inputs: ReportInputs) -> Section:
     if not rows:
         why = inputs.why("revenue", default="the export has no revenue events")
         return absent("revenue", title, why)
-    chain = inputs.plan.chain
-    first = chain[0].name if chain else "the first step"
+    first = first_step(inputs.plan)
     intro = " ".join(
         part
         for part in (

@@ -51,7 +51,7 @@ def analyse(
     exports: ExportReport,
     plan: Plan,
     *,
-    impressions: int,
+    cohort: int,
     runs: int,
     seed: int,
     window_days: int | None = None,
@@ -72,8 +72,8 @@ def analyse(
     forecast: Forecast | None = None
     rows: tuple[Mapping[str, Any], ...] = ()
     if config is not None:
-        stage(f"forecasting {impressions:,} x {runs:,} runs and sweeping the levers")
-        forecast, rows = _forecast(plan, config, impressions, runs, seed, skipped)
+        stage(f"forecasting {cohort:,} x {runs:,} runs and sweeping the levers")
+        forecast, rows = _forecast(plan, config, cohort, runs, seed, skipped)
     return ReportInputs(
         plan=plan,
         sources=tuple(f.path for f in exports.files),

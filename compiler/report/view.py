@@ -71,9 +71,13 @@ def money(value: float | None, currency: str | None) -> str:
     return f"{value:,.2f}" + (f" {currency}" if currency else "")
 
 
-def interval(p: Proportion) -> str:
-    low, high = p.interval()
+def span(low: float | None, high: float | None) -> str:
+    """A 95% interval as `low – high`, or a dash when either end is unknown."""
     return f"{pct(low)} – {pct(high)}" if low is not None and high is not None else "–"
+
+
+def interval(p: Proportion) -> str:
+    return span(*p.interval())
 
 
 def estimate(label: str, p: Proportion) -> Estimate | None:
@@ -81,6 +85,11 @@ def estimate(label: str, p: Proportion) -> Estimate | None:
     if p.rate is None or low is None or high is None:
         return None
     return Estimate(label, p.rate, low, high)
+
+
+def first_step(plan: Plan) -> str:
+    """The name of the funnel's first step, for sentences about its people."""
+    return plan.chain[0].name if plan.chain else "the first step"
 
 
 def state_name(plan: Plan, state_id: str | None) -> str:

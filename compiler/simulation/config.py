@@ -21,7 +21,6 @@ from compiler.funnel.queries import population_state
 from compiler.plan.model import Plan
 from compiler.simulation.checks import check_semantics
 from compiler.simulation.model import (
-    FORMAT,
     SimConfig,
     SimCovariate,
     SimEntry,
@@ -32,15 +31,10 @@ from compiler.simulation.model import (
 )
 from compiler.simulation.parse import ConfigError, load_config, parse_config
 
+# The model's types live in compiler/simulation/model.py; these are re-exported for callers.
 __all__ = [
-    "FORMAT",
     "ConfigError",
     "SimConfig",
-    "SimCovariate",
-    "SimEntry",
-    "SimHazard",
-    "SimOutcome",
-    "SimState",
     "SimTransition",
     "config_from_plan",
     "default_outcomes",

@@ -47,10 +47,6 @@ class Forecast:
     objective: str = ""
     sweep: tuple[dict[str, Any], ...] = field(default=())
 
-    @property
-    def impressions(self) -> int:
-        return self.cohort
-
     def mean(self) -> dict[str, float]:
         return {k: float(v.mean()) for k, v in self.outcomes.items()}
 

@@ -162,12 +162,6 @@ class SimConfig:
     def state(self, state_id: str) -> SimState | None:
         return next((s for s in self.states if s.id == state_id), None)
 
-    def outcome(self, name: str) -> SimOutcome | None:
-        return next((o for o in self.outcomes if o.name == name), None)
-
-    def transition(self, to_state: str, from_state: str) -> SimTransition | None:
-        return self.transitions.get(f"{to_state}|{from_state}")
-
     def rate(self, name: str) -> float:
         return self.transitions[name].rate
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from compiler.plan.model_analytics import COVARIATE_TESTS
 from compiler.simulation.checks import check_semantics
 from compiler.simulation.model import (
     FORMAT,
@@ -22,7 +23,6 @@ from compiler.simulation.model import (
 )
 
 RULE_KINDS = ("active_within", "inactive_for")
-TESTS = ("above", "below", "equals")
 TOP_KEYS = ("format", "plan", "states", "transitions", "outcomes", "objective")
 
 
@@ -224,7 +224,7 @@ class _Parser:
         prop = test = value = None
         if raw.get("where") is not None:
             w = raw["where"]
-            if not isinstance(w, dict) or w.get("test") not in TESTS:
+            if not isinstance(w, dict) or w.get("test") not in COVARIATE_TESTS:
                 self.bad(f"{where}.where: expected {{property, test: above|below|equals, value}}")
             else:
                 prop = self.text(w.get("property"), f"{where}.where.property")

@@ -240,7 +240,7 @@ class Emitter:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def send(self, event: str, props: dict[str, Any], layer: str) -> int:
+    def send(self, event: str, props: dict[str, Any], layer: str) -> None:
         tl = self.tl
         if event == self.stitch_on and not self.stitched:
             browser = layer in tl.envelope.browser
@@ -251,14 +251,12 @@ class Emitter:
             self.stitched = True
         if self.stitched and tl.envelope.user_key:
             props.pop(tl.envelope.user_key, None)  # the timeline adds the user id now
-        at = tl.t
         tl.emit(event, props, source=layer)
         self.seen[event] = None
         for name in _key_names(self.world, event):
             value = props.get(name)
             if value is not None:
                 self.keys.setdefault((event, name), {})[_hashable(value)] = None
-        return at
 
 
 def _key_names(world: World, event: str) -> set[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from compiler.plan.model import Plan, Property
+from compiler.plan.model import Plan
 from compiler.simulation.config import SimConfig
 from compiler.synth import truth as facts
 from compiler.synth.draw import People, draw_people
@@ -130,14 +130,10 @@ def _envelope_values(world: World, r: random.Random) -> tuple[dict[str, Any], di
             continue
         if not field.required and r.random() >= OPTIONAL_ENVELOPE_SHARE:
             continue
-        value = _value(world, field.property, r)
+        value = world.values.draw(field.property, r)
         if value is not MISSING:
             (every if field.required else first)[field.name] = value
     return every, first
-
-
-def _value(world: World, prop: Property, r: random.Random) -> Any:
-    return world.values.draw(prop, r)
 
 
 def envelope_keys(values: Mapping[str, Any], world: World) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Other events are sprinkled where nothing forbids them, so every event of the pla
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -237,8 +238,6 @@ class Life:
 
 def _poisson(r: random.Random, mean: float) -> int:
     """Knuth's method: small means only."""
-    import math
-
     limit, k, p = math.exp(-mean), 0, r.random()
     while p > limit:
         k += 1

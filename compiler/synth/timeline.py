@@ -54,7 +54,6 @@ class Envelope:
     """The plan's envelope as PostHog stores it, per layer."""
 
     def __init__(self, plan: Plan) -> None:
-        self.plan = plan
         self.source_key = _key(plan, "source")
         self.environment_key = _key(plan, "environment")
         self.user_key = _key(plan, "user_id")
@@ -104,7 +103,7 @@ class Timeline:
         self.extra = extra or {}  # envelope fields without a role, sent on every event
         self.person_properties = person_properties
         self.session_id = ""
-        self.session_number = 0
+        self.sessions_started = 0
         self.last_browser_us: int | None = None
 
     def wait(self, low_s: float, high_s: float) -> None:
@@ -112,7 +111,7 @@ class Timeline:
 
     def new_session(self) -> None:
         self.session_id = uuid7(self.t, self.r)
-        self.session_number += 1
+        self.sessions_started += 1
 
     def identify(self, user_id: str, *, source: str) -> None:
         """posthog-js identify(user_id): $identify links the anonymous id to the user."""
@@ -138,7 +137,7 @@ class Timeline:
                 self.new_session()
             self.last_browser_us = self.t
             full[env.session_key] = self.session_id
-            if self.session_number == 1:
+            if self.sessions_started == 1:
                 full.update(self.attribution)
         if self.extra:
             full.update(self.extra)

@@ -120,17 +120,15 @@ class Values:
                 fast = self._fast[id(prop)] = self._fast_for(prop)
             return fast(r, now_us, money)
         if prop.enum is not None:
-            values = [v for v in prop.enum if v is not None]
-            if where is not None:
-                values = [v for v in values if where.passes(v) == where.want]
+            values = [v for v in prop.enum if v is not None and where.passes(v) == where.want]
             return r.choice(values) if values else MISSING
-        if where is not None and where.test == "equals" and where.want:
+        if where.test == "equals" and where.want:
             return where.value if self.valid(prop, where.value) else MISSING
         for _ in range(TRIES):
             value = self._draw(prop, r, where, now_us, money)
             if value is MISSING:
                 return MISSING
-            if self.valid(prop, value) and (where is None or where.passes(value) == where.want):
+            if self.valid(prop, value) and where.passes(value) == where.want:
                 return value
         return MISSING
 

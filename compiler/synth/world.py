@@ -1,8 +1,9 @@
 """What the generic engine reads from the plan and the simulation config, once per run.
 
-`Params` (params.py) are the numbers: transition rates and the churn hazard. `World` adds the plan's structure: the chain, the rule states the engine models (each
-`active_within` state, the hazard, and any other `inactive_for` state with a rate), the sequence
-rules by event, and the revenue and currency properties.
+`Params` (params.py) are the numbers: transition rates and the churn hazard. `World` adds the
+plan's structure: the chain, the rule states the engine models (each `active_within` state, the
+hazard, and any other `inactive_for` state with a rate), the sequence rules by event, and the
+revenue and currency properties.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from compiler.funnel.queries import population_state
 from compiler.plan.model import EnvelopeField, FunnelState, Plan, Property, SequenceRule
 from compiler.plan.model_analytics import ENVELOPE_ROLES
-from compiler.synth.params import CovariateParams, Params
+from compiler.simulation.model import SimCovariate
+from compiler.synth.params import Params
 from compiler.synth.timeline import Envelope
 from compiler.synth.values import Values
 
@@ -39,7 +41,7 @@ class Quiet:
     window_days: int
     base: float
     max: float
-    covariates: tuple[CovariateParams, ...]
+    covariates: tuple[SimCovariate, ...]
     activity: frozenset[str]  # who does not churn sends one of these within the window
     silent: frozenset[str]  # who churns sends none of these after the anchor (activity + rule's)
     exits: frozenset[str]  # an exit in the window counts as churn (a cancel); churners may send
@@ -61,7 +63,6 @@ class Ingredient:
 @dataclass
 class World:
     plan: Plan
-    params: Params
     envelope: Envelope
     values: Values = field(default_factory=Values)
     chain: tuple[FunnelState, ...] = ()
@@ -117,7 +118,7 @@ def build_world(plan: Plan, params: Params) -> World:
         if rate is None:
             raise MissingRate(f"no rate for {state.id}|{prev.id}: give it in the plan or a config")
         rates.append(rate)
-    world = World(plan, params, Envelope(plan), chain=chain, rates=tuple(rates))
+    world = World(plan, Envelope(plan), chain=chain, rates=tuple(rates))
     world.roles = {role: plan.role(role) for role in ENVELOPE_ROLES}
     for k, state in enumerate(chain):
         world.marks[state.event or ""] = (*world.marks.get(state.event or "", ()), k)
@@ -191,7 +192,7 @@ def _quiet(plan: Plan, params: Params, index: dict[str, int]) -> list[Quiet]:
                 hazard.window_days,
                 hazard.base,
                 hazard.max,
-                hazard.covariates,
+                tuple(hazard.covariates.values()),
                 activity,
                 activity | events,
                 exits,

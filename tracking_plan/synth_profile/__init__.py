@@ -36,6 +36,7 @@ class World:
     plan: Plan
     config: SimConfig
     envelope: Envelope
+    expected: _truth.Expected
 
 
 def check(plan: Plan) -> list[str]:
@@ -48,7 +49,8 @@ def check(plan: Plan) -> list[str]:
 
 
 def prepare(plan: Plan, config: SimConfig | None) -> World:
-    return World(plan, config or config_from_plan(plan), Envelope(plan))
+    config = config or config_from_plan(plan)
+    return World(plan, config, Envelope(plan), _truth.expected(config))
 
 
 def draw(world: World, users: int, days: int, rng: np.random.Generator) -> Population:
@@ -71,7 +73,7 @@ def truth_fields(world: World) -> tuple[str, ...]:
 
 
 def truth(world: World, pop: Population, person: Person) -> dict[str, Any]:
-    return _truth.record(world.config, pop, person)
+    return _truth.record(world.expected, pop, person)
 
 
 __all__ = ["catalog", "incidents", "check", "prepare", "draw", "live", "truth_fields", "truth"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Exports start here (a fixed date keeps output byte-identical for a seed).
-START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
-DAY_US = 86_400_000_000
-HOUR_US = 3_600_000_000
-MINUTE_US = 60_000_000
-SECOND_US = 1_000_000
+# The clock's units and the fixed start of every export (the same seed gives the same bytes).
+from compiler.synth.timeline import DAY_US as DAY_US
+from compiler.synth.timeline import HOUR_US as HOUR_US
+from compiler.synth.timeline import SECOND_US as SECOND_US
+from compiler.synth.timeline import START_US as START_US
+
 HORIZON_DAYS = 90  # each person is followed for 90 days after their ad click
-SESSION_GAP_US = 30 * MINUTE_US  # PostHog starts a new session after 30 idle minutes
 
 SLOW_JOB_MS = 120_000  # a job slower than this is "slow" (the >120s latency bucket)
 TIMEOUT_MS = 110_000  # the worker's time limit; timeouts are failures, never "slow" jobs

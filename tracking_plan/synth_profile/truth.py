@@ -10,6 +10,7 @@ covariates that drive the hazard.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.simulation.config import SimConfig
@@ -33,8 +34,20 @@ FIELDS = (
 )
 
 
-def record(config: SimConfig, pop: Population, person: Person) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Expected:
+    """What every record's expected_revenue is made of, worked out once per run."""
+
+    reach_s8: float  # P(S8|S0)
+    purchase_value: float  # the price list's expected value of one purchase
+
+
+def expected(config: SimConfig) -> Expected:
     reach_s8 = math.prod(config.rate(f"S{k}|S{k - 1}") for k in range(1, 9))
+    return Expected(reach_s8, c.expected_purchase_value())
+
+
+def record(x: Expected, pop: Population, person: Person) -> dict[str, Any]:
     i = person.index
     downloaded = bool(pop.reached[i] >= 8)
     return {
@@ -44,9 +57,7 @@ def record(config: SimConfig, pop: Population, person: Person) -> dict[str, Any]
         "reached_state": f"S{int(pop.reached[i])}",
         "purchase_propensity": round(float(pop.propensity[i]), 6),
         "churn_hazard": round(float(pop.hazard[i]), 6) if downloaded else None,
-        "expected_revenue": round(
-            reach_s8 * float(pop.propensity[i]) * c.expected_purchase_value(), 4
-        ),
+        "expected_revenue": round(x.reach_s8 * float(pop.propensity[i]) * x.purchase_value, 4),
         "failed_job": bool(pop.failed_before[i] > 0),
         "slow_job": bool(pop.slow[i]),
         "low_credits": bool(pop.grant[i] - 1 <= c.LOW_CREDITS and pop.reached[i] >= 7),
