@@ -33,13 +33,13 @@ $(VENV)/.installed: pyproject.toml compiler/_linescan.c | $(BIN)/python
 
 # The demo also sends through the real posthog-python (preview) and draws the report's charts.
 $(VENV)/.demo-installed: $(VENV)/.installed
-	$(PIP) -e '.[codegen,report]' $(QUIET_PIP)
-	$(BIN)/python -c "import posthog, pydantic, matplotlib"
+	$(PIP) -e '.[codegen,report,models,serve]' $(QUIET_PIP)
+	$(BIN)/python -c "import posthog, pydantic, matplotlib, sklearn, statsmodels, scipy, aiohttp"
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(PIP) -e '.[dev]' $(QUIET_PIP)
-	$(BIN)/python -c "import pytest, hypothesis, black, mypy, chdb, sqlglot, playwright, posthog, matplotlib, pyarrow"
+	$(BIN)/python -c "import pytest, hypothesis, black, mypy, chdb, sqlglot, playwright, posthog, matplotlib, pyarrow, sklearn, statsmodels, scipy, aiohttp"
 	touch $@
 
 install: $(VENV)/.installed

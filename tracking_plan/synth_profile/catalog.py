@@ -16,7 +16,7 @@ SLOW_JOB_MS = 120_000  # a job slower than this is "slow" (the >120s latency buc
 TIMEOUT_MS = 110_000  # the worker's time limit; timeouts are failures, never "slow" jobs
 LOW_CREDITS = 1  # a balance at or below this after the first session counts as low
 EXTRA_CHURN_IF_LOW_CREDITS = 0.05  # hazard increment for low credits (not in the config format)
-PROPENSITY_CONCENTRATION = 12.0  # purchase propensity ~ Beta(p*k, (1-p)*k): mean P(S9|S8)
+PRICING_VIEW_SHARE = 0.25  # people who open the pricing page in their first session
 META_SHARE = 0.65  # the rest comes from Google Ads (gclid)
 RETURN_JOB_SUCCESS = 0.9
 MONTHLY_CANCEL = 0.2  # per month, for a subscriber who is still active
@@ -100,4 +100,19 @@ FAILURES = (
     ("storage_error", 0.05),
     ("internal_error", 0.1),
 )
+
+
+# The known purchase model (issue 14's synthetic ground truth): each person's P(S9|S8) is
+# logistic in what their events show, logit p = intercept + the terms below, with the intercept
+# solved so that the population's mean is the config's P(S9|S8). Nothing else is latent, so the
+# truth file's purchase_propensity is the best any model of these features can do.
+PURCHASE_LOGIT_DEVICE = {"desktop": 0.0, "mobile": -0.9, "tablet": -0.4}
+PURCHASE_LOGIT_GEO = {
+    "US": 0.4, "GB": 0.3, "CA": 0.3, "DE": 0.1, "AU": 0.2, "FR": 0.0, "BR": -0.8, "IN": -1.0,
+}  # fmt: skip
+PURCHASE_LOGIT_CAMPAIGN = (0.0, 0.5, -0.4)  # by index into CAMPAIGN_NAMES
+PURCHASE_LOGIT_FAILED_JOB = -1.0  # a failed job before the first success
+PURCHASE_LOGIT_SLOW_JOB = -0.7  # the first successful job was slow
+PURCHASE_LOGIT_PRICING_VIEWED = 1.5  # opened the pricing page in the first session
+
 CANCEL_REASONS = ("too_expensive", "not_needed", "quality", "switched_tool", "other")

@@ -65,7 +65,7 @@ def first_session(tl: Account, pop: Population, i: int) -> None:
         tl.emit(
             "cookie_consent_updated", {"analytics_allowed": True, "ads_allowed": r.random() < 0.7}
         )
-    if r.random() < 0.25:
+    if pop.pricing[i]:
         tl.wait(5, 60)
         spent = round(5 + r.random() * 90, 1)
         tl.emit("pricing_view", page(pop, i, "/pricing") | {"pricing_time_spent": spent})

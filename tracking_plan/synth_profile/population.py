@@ -1,8 +1,9 @@
 """Everyone's latent parameters and path through the funnel, drawn at once with numpy.
 
 A person reaches S_k (k <= 8) with exactly the config's P(S_k|S_(k-1)); S9 with their own
-purchase propensity, drawn from a Beta whose mean is P(S9|S8), so the population rate is the
-config's. After the first download, non-buyers churn with their hazard
+purchase propensity, logistic in their device, geo, campaign, a failed or slow first job and
+whether they viewed pricing (catalog.PURCHASE_LOGIT_*), with the intercept solved so that the
+population rate is the config's. After the first download, non-buyers churn with their hazard
 clip(base + failed·extra_if_failed_job + slow·extra_if_slow_job + low·EXTRA_CHURN_IF_LOW_CREDITS);
 buyers come back within 30 days with a probability proportional to (1 - hazard), scaled so that
 the population rate is the config's P(S10|S9).
@@ -49,6 +50,7 @@ class Population:
     arrival_us: np.ndarray  # int64, time of the ad click
     reached: np.ndarray  # int8, the last state reached, 0..9
     propensity: np.ndarray  # P(purchase | downloaded) for this person
+    pricing: np.ndarray  # bool: viewed the pricing page in the first session
     meta: np.ndarray  # bool: came from Meta (fbclid), else Google (gclid)
     campaign: np.ndarray  # 0..2, adset 0..2 and ad 0..1 below
     adset: np.ndarray
@@ -80,13 +82,27 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
     """Draw `users` people who clicked an ad at a uniform time within `days` days."""
     n = users
     arrival = c.START_US + (rng.random(n) * days * c.DAY_US).astype(np.int64)
-    p9 = config.rate("S9|S8")
-    k = c.PROPENSITY_CONCENTRATION
-    propensity = (
-        rng.beta(max(p9 * k, 1e-6), max((1 - p9) * k, 1e-6), size=n)
-        if 0 < p9 < 1
-        else np.full(n, p9)
+    meta = rng.random(n) < c.META_SHARE
+    campaign = rng.integers(0, 3, size=n)
+    adset = rng.integers(0, 3, size=n)
+    ad = rng.integers(0, 2, size=n)
+    device = _choice(rng, c.DEVICES, n)
+    geo = rng.integers(0, len(c.GEOS), size=n)
+    pricing = rng.random(n) < c.PRICING_VIEW_SHARE
+    grant = np.array([g for g, _ in c.GRANTS])[_choice(rng, c.GRANTS, n)]
+    # Failed jobs before the first success and a slow first success, as everyone who reaches
+    # S7 has them; masked below for people who stop earlier.
+    failed_before = rng.choice(3, size=n, p=[0.7, 0.22, 0.08])
+    slow = rng.random(n) < hazard_numbers(config).slow_job_share
+    terms = (
+        np.array([c.PURCHASE_LOGIT_DEVICE[name] for name, _ in c.DEVICES])[device]
+        + np.array([c.PURCHASE_LOGIT_GEO[g] for g in c.GEOS])[geo]
+        + np.array(c.PURCHASE_LOGIT_CAMPAIGN)[campaign]
+        + c.PURCHASE_LOGIT_FAILED_JOB * (failed_before > 0)
+        + c.PURCHASE_LOGIT_SLOW_JOB * slow
+        + c.PURCHASE_LOGIT_PRICING_VIEWED * pricing
     )
+    propensity = _propensity(terms, config.rate("S9|S8"))
     reached = np.zeros(n, dtype=np.int8)
     alive = np.ones(n, dtype=bool)
     uniforms = rng.random((9, n))
@@ -94,13 +110,11 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
         p = propensity if step == 9 else config.rate(f"S{step}|S{step - 1}")
         alive &= uniforms[step - 1] < p
         reached[alive] = step
-    grant = np.array([g for g, _ in c.GRANTS])[_choice(rng, c.GRANTS, n)]
-    # Failed jobs: before the first success for S7+, all of a person's jobs for S6 only.
-    failed_before = rng.choice(3, size=n, p=[0.7, 0.22, 0.08])
+    # All of a person's jobs failed for S6 only.
     only_failures = reached == 6
     failed_before[only_failures] = 1 + (rng.random(only_failures.sum()) < 0.4)
     failed_before[reached < 6] = 0
-    slow = (rng.random(n) < hazard_numbers(config).slow_job_share) & (reached >= 7)
+    slow &= reached >= 7
     hazard, active = _churn(config, reached, failed_before, slow, grant, rng)
     product = np.where(
         reached >= 9, rng.choice(len(c.PRICE_LIST), size=n, p=[p.weight for p in c.PRICE_LIST]), -1
@@ -111,12 +125,13 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
         arrival_us=arrival,
         reached=reached,
         propensity=propensity,
-        meta=rng.random(n) < c.META_SHARE,
-        campaign=rng.integers(0, 3, size=n),
-        adset=rng.integers(0, 3, size=n),
-        ad=rng.integers(0, 2, size=n),
-        device=_choice(rng, c.DEVICES, n),
-        geo=rng.integers(0, len(c.GEOS), size=n),
+        pricing=pricing,
+        meta=meta,
+        campaign=campaign,
+        adset=adset,
+        ad=ad,
+        device=device,
+        geo=geo,
         auth=_choice(rng, c.AUTH_METHODS, n),
         grant=grant,
         failed_before=failed_before,
@@ -126,6 +141,21 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
         product=product,
         returns=returns,
     )
+
+
+def _propensity(terms: np.ndarray, mean: float) -> np.ndarray:
+    """sigmoid(intercept + terms), the intercept solved by bisection so the mean is `mean`."""
+    if not 0 < mean < 1 or len(terms) == 0:
+        return np.full(len(terms), mean)
+    low, high = -30.0, 30.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        if float(np.mean(1 / (1 + np.exp(-(mid + terms))))) < mean:
+            low = mid
+        else:
+            high = mid
+    out: np.ndarray = 1 / (1 + np.exp(-((low + high) / 2 + terms)))
+    return out
 
 
 def _churn(

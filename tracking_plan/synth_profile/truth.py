@@ -4,7 +4,7 @@ One record per person: ids, the last state reached, purchase_propensity (their P
 downloaded)), churn_hazard (their P(no return within 30 days of the first download); null for
 people who never downloaded), expected_revenue (expected revenue within the 90-day horizon,
 seen from the ad click: P(S8|S0) x propensity x the price list's expected value), and the
-covariates that drive the hazard.
+covariates that drive the hazard and the purchase propensity (catalog.PURCHASE_LOGIT_*).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ FIELDS = (
     "failed_job",
     "slow_job",
     "low_credits",
+    "pricing_viewed",
     "churned_30d",
 )
 
@@ -61,5 +62,6 @@ def record(x: Expected, pop: Population, person: Person) -> dict[str, Any]:
         "failed_job": bool(pop.failed_before[i] > 0),
         "slow_job": bool(pop.slow[i]),
         "low_credits": bool(pop.grant[i] - 1 <= c.LOW_CREDITS and pop.reached[i] >= 7),
+        "pricing_viewed": bool(pop.pricing[i]),
         "churned_30d": bool(pop.churned[i]) if downloaded else None,
     }
