@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compiler.infer.profile import EventProfile, Profile, PropertyProfile
@@ -30,6 +31,7 @@ TYPES = {
 WEB_LIBS = ("web", "posthog-js", "posthog-js-lite")
 MOBILE_LIBS = ("posthog-ios", "posthog-android", "posthog-react-native", "posthog-flutter")
 RUNTIMES = {"web": "browser", "mobile": "browser", "server": "server"}
+Scalar = str | int | float | bool
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,19 @@ class PropertyGuess:
     type: str
     rows: int
     nullable: bool = False
-    enum: list[str] | None = None
-    minimum: int | None = None
+    enum: Sequence[Scalar] | None = None
+    minimum: float | None = None
     items_type: str | None = None
-    items_enum: list[str] | None = None
+    items_enum: Sequence[Scalar] | None = None
     pii: bool = False
     notes: list[str] = field(default_factory=list)
+    # Set by importers, which know more than an export shows; None: not written / "Observed on".
+    description: str | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    format: str | None = None
 
 
 @dataclass
@@ -62,6 +71,19 @@ class EventGuess:
     optional: list[str]
     notes: list[str] = field(default_factory=list)
     rates: dict[str, str] = field(default_factory=dict)  # property -> "1249/2000 (62.5%)"
+    description: str | None = None  # an importer's; None: "Observed N times" and the row count
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    title: str
+    description: str
+
+
+OBSERVED = Category(
+    "observed", "Observed", "Every event seen in the export; split it into your own categories."
+)
 
 
 @dataclass
@@ -73,6 +95,12 @@ class PlanGuess:
     event_name: str | None  # a permissive convention, when the default rejects a seen name
     property_name: str | None
     notes: list[str] = field(default_factory=list)
+    category: Category = OBSERVED
+    # Set by importers: layer -> description (infer's own when empty), old event name -> new,
+    # and where the names a convention must accept come from.
+    layer_text: dict[str, str] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+    names_from: str = "seen in the export"
 
 
 def layer_of(lib: str) -> str:
