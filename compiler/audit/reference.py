@@ -229,6 +229,26 @@ class Reference:
                 found.add(("undocumented_property", key))
         return found
 
+    def row_findings(
+        self, row: sequence.Row, props: dict[str, Any], uuid: str | None, text: bool
+    ) -> set[tuple[str, str | None]]:
+        """Every per-row finding of one row, (kind, property): the audit's and `trackplan
+        serve`'s one definition. `text`: the row comes from a text-only export (the UI CSV),
+        so values are read as the types the plan expects. Cross-row rules are `sequence`'s."""
+        rules = self.rules
+        found = pii_findings(rules, props)
+        if row.event in rules.plan.events:
+            typed = (
+                {k: _coerce(v, self.types.get(k, "string")) for k, v in props.items()}
+                if text
+                else props
+            )
+            found |= self.schema_findings(row, typed, uuid)
+            found |= self.key_findings(row, props)
+        elif rules.strict_system or not row.event.startswith("$"):
+            found.add(("unknown_event", None))
+        return found
+
 
 def pii_findings(rules: AuditRules, props: dict[str, Any]) -> set[tuple[str, str | None]]:
     return {
@@ -268,18 +288,7 @@ def run(
     rows: list[sequence.Row] = []
     for row, uuid in read_rows(con):
         rows.append(row)
-        props = row.properties
-        found = pii_findings(rules, props)
-        if row.event in rules.plan.events:
-            typed = (
-                {k: _coerce(v, ref.types.get(k, "string")) for k, v in props.items()}
-                if row.file in text
-                else props
-            )
-            found |= ref.schema_findings(row, typed, uuid)
-            found |= ref.key_findings(row, props)
-        elif rules.strict_system or not row.event.startswith("$"):
-            found.add(("unknown_event", None))
+        found = ref.row_findings(row, row.properties, uuid, row.file in text)
         for kind, prop in found:
             grouped[(kind, row.event, prop)].append(row.ex)
         if found:
