@@ -55,6 +55,22 @@ def _optional(plan: Plan, event: str) -> set[str]:
     return {ep.name for ep in plan.events[event].properties if not ep.required}
 
 
+@pytest.mark.slow
+def test_generated_python_of_an_imported_plan_passes_mypy_strict(tmp_path: Path) -> None:
+    """typewriter's fixture has an event whose name starts with a digit ("42_--terrible...").
+    Its pydantic model used to be named `_42...Properties`, which datamodel-codegen renames to
+    `Field42...Properties`, so the tracker referred to a class that did not exist."""
+    from tests.generated_packages import mypy_strict, write_target
+
+    plan, _ = _imported(tmp_path, FIXTURES / "plan.json")
+    root = write_target(plan, "python", tmp_path / "gen")
+    checked = mypy_strict(root, ".")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "class Event42TerribleEventName3Properties(" in (
+        next(root.rglob("models.py")).read_text(encoding="utf-8")
+    )
+
+
 @pytest.mark.parametrize("fixture", ["plan.json", "plan-v1.json"])
 def test_typewriter_fixtures_lint_and_build(tmp_path: Path, fixture: str) -> None:
     plan, output = _imported(tmp_path, FIXTURES / fixture)

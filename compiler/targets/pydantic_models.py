@@ -27,7 +27,10 @@ _DROPPED_FORMATS = frozenset({"email"})
 
 
 def properties_class(view: EventView) -> str:
-    return pascal_case(view.name) + "Properties"
+    """`<Event>Properties`. A name that starts with a digit would begin with `_`, which
+    datamodel-codegen renames (pydantic keeps `_` names private), so it begins with `Event`."""
+    name = pascal_case(view.name)
+    return ("Event" + name[1:] if name.startswith("_") else name) + "Properties"
 
 
 def _schema(prop_schema: dict[str, Any]) -> dict[str, Any]:
