@@ -20,13 +20,19 @@ COMMANDS: dict[str, str] = {
     "diff": "compiler.cli.diff:diff",
     "audit": "compiler.cli.audit:audit",
     "infer": "compiler.cli.infer:infer",
+    "import": "compiler.cli.import_:import_group",
     "rates": "compiler.cli.rates:rates",
     "fit": "compiler.cli.fit:fit",
+    "hazard": "compiler.cli.hazard:hazard",
     "synth": "compiler.cli.synth:synth",
     "simulate": "compiler.cli.simulate:simulate",
+    "train": "compiler.cli.train:train",
+    "score": "compiler.cli.score:score",
     "report": "compiler.cli.report:report",
     "docs": "compiler.cli.docs:docs",
     "preview": "compiler.cli.preview:preview_command",
+    "clv": "compiler.cli.clv:clv",
+    "serve": "compiler.cli.serve:serve",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from compiler.diagnostics import Location
 from compiler.plan.model_analytics import Churn, Codegen, Forecast, Hazard, Revenue
+from compiler.plan.model_models import Models
 
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 PROPERTY_TYPES = (*SCALAR_TYPES, "array")
@@ -267,6 +268,7 @@ class Plan:
     identity: IdentityRule | None
     meta: MetaDestination | None
     synth_profile: str | None = None  # a package in the plan directory, for `trackplan synth`
+    models: Models | None = None  # predictive models (plan section `models`)
 
     def events_in(self, category: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events.values() if e.category == category)

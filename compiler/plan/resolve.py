@@ -15,6 +15,7 @@ from compiler.plan.resolve_analytics import AnalyticsResolver
 from compiler.plan.resolve_events import DictionaryResolver
 from compiler.plan.resolve_funnel import FunnelResolver
 from compiler.plan.resolve_hazard import HazardResolver
+from compiler.plan.resolve_models import ModelsResolver
 from compiler.plan.shape import Sections
 
 
@@ -24,6 +25,7 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
     f = FunnelResolver(sections)
     an = AnalyticsResolver(sections)
     hz = HazardResolver(sections)
+    mo = ModelsResolver(sections)
     props = r.properties()
     sets = r.property_sets(props)
     envelope = r.envelope(props)
@@ -31,6 +33,7 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
     milestones, states, transitions = f.funnel(events)
     an.roles(envelope)
     churn = an.churn(events)
+    revenue = an.revenue(events)
     header: dict[str, Any] = sections.values.get("plan") or {}
     conventions: dict[str, Any] = sections.values.get("conventions") or {}
     if "plan" not in sections.values and not sections.unreadable:
@@ -69,11 +72,12 @@ def resolve(sections: Sections) -> tuple[m.Plan, list[Diagnostic]]:
         transitions=transitions,
         forecast=an.forecast(states),
         churn=churn,
-        revenue=an.revenue(events),
+        revenue=revenue,
         hazard=hz.hazard(states, events, churn),
         synth_profile=an.synth_profile(),
         sequence_rules=m.frozen_map(f.sequence_rules(events)),
         identity=f.identity(events),
         meta=f.meta(events),
+        models=mo.models(events, envelope, churn, revenue),
     )
-    return plan, r.diagnostics + f.diagnostics + an.diagnostics + hz.diagnostics
+    return plan, r.diagnostics + f.diagnostics + an.diagnostics + hz.diagnostics + mo.diagnostics

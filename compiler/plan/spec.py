@@ -297,3 +297,8 @@ SECTIONS: dict[str, Section] = {
         False,
     ),
 }
+
+# The models section (features, labels, snapshots, models) is declared in its own module.
+from compiler.plan.spec_models import MODELS  # noqa: E402
+
+SECTIONS["models"] = Section(MODELS, False)

@@ -17,7 +17,7 @@ from types import ModuleType
 
 from compiler.diagnostics import did_you_mean
 from compiler.plan.model import Plan
-from compiler.targets import docs, jsonschema, python, sql, typescript
+from compiler.targets import docs, features, jsonschema, python, sql, typescript
 from compiler.targets import simulation as simulation_target
 from compiler.templating import DEFAULT_SOURCE
 
@@ -50,7 +50,8 @@ def _target(module: ModuleType) -> Target:
 
 
 TARGETS: dict[str, Target] = {
-    t.name: t for t in map(_target, (jsonschema, python, typescript, sql, simulation_target, docs))
+    t.name: t
+    for t in map(_target, (jsonschema, python, typescript, sql, features, simulation_target, docs))
 }
 
 
