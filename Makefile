@@ -97,6 +97,23 @@ demo: $(VENV)/.demo-installed
 	$(TRACKPLAN) docs --audit $(DEMO)/audit.json --out $(DEMO)/docs
 	@echo; echo "== 10. the report"
 	$(TRACKPLAN) report $(DEMO)/events.jsonl.gz -o $(DEMO)/report.html --impressions 10000000
+	@echo; echo "== 11. the churn hazard (PRD §6) fitted per person-day, and 100,000 persons simulated from it"
+	$(TRACKPLAN) hazard $(DEMO)/events.jsonl.gz -o $(DEMO)/hazard.json
+	$(TRACKPLAN) simulate --persons 100000 --days 90 --hazard $(DEMO)/hazard.json --runs 20 --seed 1
+	@echo; echo "== 12. who will buy and who will churn (PRD §7): the plan's models trained on 60 days of 60,000 people, then scored"
+	$(TRACKPLAN) synth --users 60000 --days 60 --seed 1 -o $(DEMO)/models.jsonl.gz --truth $(DEMO)/models-truth.jsonl
+	$(TRACKPLAN) train $(DEMO)/models.jsonl.gz --model purchase_propensity -o $(DEMO)/purchase_propensity.json
+	$(TRACKPLAN) train $(DEMO)/models.jsonl.gz --model churn_propensity -o $(DEMO)/churn_propensity.json
+	$(TRACKPLAN) score $(DEMO)/models.jsonl.gz --model $(DEMO)/purchase_propensity.json -o $(DEMO)/purchase_scores.csv
+	@echo; echo "== 13. lifetime value: BG/NBD + Gamma-Gamma on the CDNOW sample (FHL 2005)"
+	$(TRACKPLAN) clv tests/fixtures/published/CDNOW_sample.txt --customer 2 --date 3 --amount 5 \
+		--calibration-end 1997-09-30 --holdout-end 1998-06-30
+	@echo; echo "== 14. trackplan serve: a local PostHog endpoint checking every event live"
+	@rm -f $(DEMO)/serve.url; \
+	$(TRACKPLAN) serve --port 0 --store $(DEMO)/serve > $(DEMO)/serve.url 2> $(DEMO)/serve.log & \
+	pid=$$!; for i in $$(seq 300); do [ -s $(DEMO)/serve.url ] && break; sleep 0.1; done; \
+	$(BIN)/python -m compiler.serve.demo --url "$$(cat $(DEMO)/serve.url)" --package-dir generated/python; \
+	status=$$?; kill $$pid; wait $$pid; exit $$status
 	@echo; echo "report: $(abspath $(DEMO)/report.html)"
 
 test: dev browser

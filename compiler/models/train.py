@@ -124,7 +124,7 @@ def baseline(encoder: Encoder, regression: bool) -> Pipeline:
         StandardScaler(),
     )
     categories = make_pipeline(
-        SimpleImputer(strategy="constant", fill_value=-1.0),
+        SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),
         OneHotEncoder(handle_unknown="ignore"),
     )
     columns = ColumnTransformer(
@@ -141,12 +141,19 @@ def _boosting(encoder: Encoder, regression: bool, seed: int) -> Any:
     mask = encoder.categorical
     cats = mask if mask.any() else None
     kind = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    # Small trees and early stopping on a fifth of the fitting rows: with a few thousand rows
+    # and dozens of features, 31-leaf trees for a fixed 200 rounds overfit (on synth's known
+    # purchase model, 200,000 people: holdout AUC 0.730 against 0.753 here; the truth's 0.775).
     return kind(
         categorical_features=cats,
-        max_iter=200,
+        max_iter=500,
         learning_rate=0.05,
+        max_leaf_nodes=8,
+        min_samples_leaf=40,
         l2_regularization=1.0,
-        early_stopping=False,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=20,
         random_state=seed,
     )
 
