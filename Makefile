@@ -105,6 +105,7 @@ demo: $(VENV)/.demo-installed
 	$(TRACKPLAN) train $(DEMO)/models.jsonl.gz --model purchase_propensity -o $(DEMO)/purchase_propensity.json
 	$(TRACKPLAN) train $(DEMO)/models.jsonl.gz --model churn_propensity -o $(DEMO)/churn_propensity.json
 	$(TRACKPLAN) score $(DEMO)/models.jsonl.gz --model $(DEMO)/purchase_propensity.json -o $(DEMO)/purchase_scores.csv
+	$(TRACKPLAN) report $(DEMO)/models.jsonl.gz -o $(DEMO)/models-report.html --model $(DEMO)/purchase_propensity.json --model $(DEMO)/churn_propensity.json
 	@echo; echo "== 13. lifetime value: BG/NBD + Gamma-Gamma on the CDNOW sample (FHL 2005)"
 	$(TRACKPLAN) clv tests/fixtures/published/CDNOW_sample.txt --customer 2 --date 3 --amount 5 \
 		--calibration-end 1997-09-30 --holdout-end 1998-06-30
@@ -115,6 +116,7 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/python -m compiler.serve.demo --url "$$(cat $(DEMO)/serve.url)" --package-dir generated/python; \
 	status=$$?; kill $$pid; wait $$pid; exit $$status
 	@echo; echo "report: $(abspath $(DEMO)/report.html)"
+	@echo "report with the models: $(abspath $(DEMO)/models-report.html)"
 
 test: dev browser
 	$(BIN)/python -m pytest -q

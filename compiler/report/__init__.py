@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from compiler.report import audit_view, churn_view, forecast_view, funnel_view, levers_view
 from compiler.report.inputs import ReportInputs
+from compiler.report.models_view import model_sections
 from compiler.report.money_view import revenue_section
 from compiler.report.view import Section
 from compiler.templating import environment
 
 __all__ = ["ReportInputs", "render", "sections"]
+MODELS_HEADING = "Models: who buys, who churns, what they are worth"
 
 
 def sections(inputs: ReportInputs) -> list[tuple[str, list[Section]]]:
-    """The page's sections in order, in groups: (group heading, sections)."""
-    return [
+    """The page's sections in order, in groups: (group heading, sections); the models' group
+    only when trained model files were given."""
+    groups = [
         ("", [levers_view.levers_section(inputs)]),
         (
             "Measured from the export",
@@ -38,6 +41,9 @@ def sections(inputs: ReportInputs) -> list[tuple[str, list[Section]]]:
         ),
         ("Tracking health", [audit_view.audit_section(inputs)]),
     ]
+    if inputs.models:
+        groups.insert(3, (MODELS_HEADING, model_sections(inputs.models)))
+    return groups
 
 
 def render(inputs: ReportInputs) -> str:

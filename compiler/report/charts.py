@@ -260,3 +260,43 @@ def levers(rows: Sequence[Lever], xlabel: str) -> str:
     axis.set_xlim(low * 1.4, high * 1.35)
     axis.set_xlabel(xlabel)
     return _svg(fig)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A reliability curve: per bin, the mean predicted probability and the observed share."""
+
+    label: str
+    predicted: Sequence[float]
+    observed: Sequence[float]
+
+
+def reliability(curves: Sequence[Curve]) -> str:
+    """Observed share against mean predicted probability per bin, one line per curve (the model
+    solid with circles, others dashed with squares), and the diagonal a calibrated model follows;
+    both axes run to the largest value shown, so a rare outcome's bins stay legible."""
+    fig = plt.figure(figsize=(WIDTH, 3.6))
+    axis = fig.add_subplot()
+    top = max((v for c in curves for v in (*c.predicted, *c.observed)), default=1.0)
+    top = min(1.0, top * 1.1) or 1.0
+    axis.plot([0, top], [0, top], color=GREY, linestyle=":", linewidth=1, label="calibrated")
+    styles = ((BLUE, "o", "-"), (ORANGE, "s", "--"), (GREEN, "^", "-."))
+    for curve, (colour, marker, line) in zip(curves, styles, strict=False):
+        axis.plot(
+            curve.predicted,
+            curve.observed,
+            color=colour,
+            marker=marker,
+            linestyle=line,
+            markersize=4,
+            linewidth=1.2,
+            label=curve.label,
+        )
+    axis.set_xlim(0, top)
+    axis.set_ylim(0, top)
+    _percent_axis(axis, top, which="x")
+    _percent_axis(axis, top, which="y")
+    axis.set_xlabel("mean predicted probability (holdout bin)")
+    axis.set_ylabel("observed share")
+    axis.legend(loc="upper left", frameon=False, fontsize=9)
+    return _svg(fig)

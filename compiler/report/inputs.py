@@ -14,6 +14,7 @@ from typing import Any
 from compiler.audit.findings import AuditResult
 from compiler.funnel.rates import RatesResult
 from compiler.plan.model import Plan
+from compiler.report.model_inputs import ModelInputs
 from compiler.simulation.config import SimConfig
 from compiler.simulation.forecast import Forecast
 
@@ -28,6 +29,7 @@ class ReportInputs:
     forecast: Forecast | None = None
     sweep: tuple[Mapping[str, Any], ...] = ()  # rows of compiler.simulation.sweep.sweep
     skipped: Mapping[str, str] = field(default_factory=dict)  # section id -> why it is absent
+    models: tuple[ModelInputs, ...] = ()  # trained models given with --model, in that order
 
     def why(self, *keys: str, default: str) -> str:
         """The first recorded reason for any of `keys` (the report's, then rates'), or default."""
