@@ -30,6 +30,7 @@ CASES = [
     ("tp006_property_naming", "TP006", "props.yaml", 2, "error", "'orderId'"),
     ("tp007_case_collision", "TP007", "props.yaml", 2, "error", "only in case"),
     ("tp007_event_twice", "TP007", "plan.yaml", 68, "error", "'job_created' is defined twice"),
+    ("tp007_generated_name", "TP007", "plan.yaml", 78, "error", "same class name 'JobCreated2'"),
     ("tp008_undefined_property", "TP008", "plan.yaml", 78, "error", "did you mean 'job_id'"),
     ("tp008_undefined_category", "TP008", "plan.yaml", 81, "error", "undefined category 'revenue'"),
     ("tp008_undefined_layer", "TP008", "plan.yaml", 83, "error", "undefined layer 'mobile'"),

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, Location, error, warning
+from compiler.naming import pascal_case, python_identifier
 from compiler.plan import model as m
 from compiler.plan.shape import Sections
 
@@ -78,6 +79,7 @@ def collisions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
                 )
             else:
                 seen[folded] = item
+    yield from _generated_name_collisions(plan)
     for name, body, loc in sections.duplicates.get("properties", []):
         first = plan.properties.get(name)
         if first is None:
@@ -95,6 +97,28 @@ def collisions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
             )
         else:
             yield error("TP007", f"property '{name}' is defined twice (first at {where})", loc)
+
+
+def _generated_name_collisions(plan: m.Plan) -> Iterator[Diagnostic]:
+    """Two events the generated code would give one class (`JobCreated2` from `job_created_2`
+    and `job_created2`) or one Python method (`job__created`, `job_created`). Names that differ
+    only in case are reported above."""
+    seen: dict[tuple[str, str], Any] = {}
+    ordered = sorted(plan.events.values(), key=lambda e: e.location or Location("", 0, 0))
+    for event in ordered:
+        for kind, ident in (
+            ("class", pascal_case(event.name)),
+            ("method", python_identifier(event.name)),
+        ):
+            first = seen.setdefault((kind, ident), event)
+            if first is not event and first.name.casefold() != event.name.casefold():
+                yield error(
+                    "TP007",
+                    f"event '{event.name}' and event '{first.name}' get the same {kind} name "
+                    f"'{ident}' in the generated code; rename one",
+                    event.location,
+                )
+                break
 
 
 def definitions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
