@@ -235,8 +235,15 @@ class AuditRules:
         """The sequence rules matched on a property (an order or job id, ...) rather than on the person."""
         return [r for r in self.plan.sequence_rules.values() if r.match_on != "person"]
 
+    @cached_property
+    def _allowed_by_event(self) -> dict[str, frozenset[str]]:
+        events = frozenset().union(*(r.allowed for r in self.keys))
+        return {e: frozenset(r.key for r in self.keys if e in r.allowed) for e in events}
+
     def allowed_keys(self, event: str) -> frozenset[str]:
-        return frozenset(r.key for r in self.keys if event in r.allowed)
+        """The property keys `event` may carry (built once per event: the reference engine and
+        `serve` ask for every row)."""
+        return self._allowed_by_event.get(event, frozenset())
 
     def is_system_event(self, event: str) -> bool:
         return event.startswith("$")
