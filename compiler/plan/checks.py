@@ -100,9 +100,8 @@ def collisions(plan: m.Plan, sections: Sections) -> Iterator[Diagnostic]:
 
 
 def _generated_name_collisions(plan: m.Plan) -> Iterator[Diagnostic]:
-    """Two events the generated code would give one class (`JobCreated2` from `job_created_2`
-    and `job_created2`) or one Python method (`job__created`, `job_created`). Names that differ
-    only in case are reported above."""
+    """Two events the generated code would give one class (`Step2` from `step_2` and `step2`)
+    or one Python method (`a__b` and `a_b`). Names that differ only in case are reported above."""
     seen: dict[tuple[str, str], Any] = {}
     ordered = sorted(plan.events.values(), key=lambda e: e.location or Location("", 0, 0))
     for event in ordered:
