@@ -6,7 +6,10 @@ it and never downloads a browser. Screenshots land in tests/artifacts/ (gitignor
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 
@@ -51,7 +54,9 @@ def test_search_finds_processing_completed_and_opens_it(site_dir, page):
     box.press_sequentially("processing")
     results = page.locator("#search-results")
     sync_api.expect(results).to_be_visible()
-    hit = results.get_by_role("link").filter(has_text="processing_completed")
+    # Other results may mention it in their descriptions; exactly one is named by it.
+    named = page.locator("code", has_text=re.compile(r"^processing_completed$"))
+    hit = results.get_by_role("link").filter(has=named)
     sync_api.expect(hit).to_have_count(1)
     sync_api.expect(page.locator("#search-status")).to_contain_text("results")
     hit.click()
@@ -67,6 +72,30 @@ def test_search_from_an_event_page_links_relative_to_the_root(site_dir, page):
     sync_api.expect(page.locator("h1")).to_have_text("currency")
     page.get_by_role("searchbox").press_sequentially("zzzz-nothing")
     sync_api.expect(page.locator("#search-results")).to_contain_text("No event or property matches")
+
+
+@pytest.mark.parametrize(
+    "term", ["revenue", "payment", "churn", "aha", "Lead", "CompleteRegistration"]
+)
+def test_search_finds_plan_words_and_each_result_opens_an_existing_anchor(site_dir, page, term):
+    """Milestones, funnel steps, Meta event names and description words are searchable."""
+    page.goto(_url(site_dir, "events/ad_click.html"))  # one level down: hrefs use the root
+    page.get_by_role("searchbox").press_sequentially(term)
+    links = page.locator("#search-results").get_by_role("link")
+    sync_api.expect(links.first).to_be_visible()
+    hrefs = links.evaluate_all("links => links.map(a => a.href)")
+    assert hrefs, f"{term!r} finds nothing"
+    for href in hrefs:  # every result's page exists and renders its anchor
+        target, _, fragment = href.partition("#")
+        path = Path(url2pathname(urlparse(target).path))
+        assert path.is_file() and path.is_relative_to(site_dir), href
+        assert not fragment or f'id="{fragment}"' in path.read_text(encoding="utf-8"), href
+    page.goto(_url(site_dir, "index.html"))
+    page.get_by_role("searchbox").press_sequentially(term)
+    first = page.locator("#search-results").get_by_role("link").first
+    expected = first.get_attribute("href")
+    first.click()
+    page.wait_for_url(f"**/{expected}")
 
 
 def test_purchase_completed_shows_its_meta_mapping_and_properties(plan, site_dir, page):

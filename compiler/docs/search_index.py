@@ -2,6 +2,11 @@
 
 A plain <script src> works from file:// where fetch() of a local JSON file does not, so the
 index is JavaScript: `window.TRACKPLAN_SEARCH = [...]`, one entry per line for readable diffs.
+
+Besides events and properties, the index holds what people look for by the plan's own words:
+milestones, funnel states and stages, categories, Meta event names and the analytics sections
+(forecast, churn, revenue, churn hazard). Every href points at a page of the site, with an
+anchor that page renders.
 """
 
 from __future__ import annotations
@@ -14,29 +19,111 @@ from compiler.plan.model import Plan
 GLOBAL = "TRACKPLAN_SEARCH"
 
 
-def entries(plan: Plan) -> list[dict[str, str]]:
-    """Events then properties, each {kind, name, detail, text, href} with href from the root."""
-    found = [
-        {
-            "kind": "event",
-            "name": e.name,
-            "detail": plan.categories[e.category].title,
-            "text": e.description,
-            "href": event_href("", e.name),
-        }
-        for e in plan.events.values()
-    ]
-    found += [
-        {
-            "kind": "property",
-            "name": p.name,
-            "detail": type_label(p) + (", deprecated" if p.deprecated else ""),
-            "text": p.description,
-            "href": property_href("", p.name),
-        }
+def _entry(kind: str, name: str, detail: str, text: str, href: str) -> dict[str, str]:
+    return {"kind": kind, "name": name, "detail": detail, "text": text, "href": href}
+
+
+def _events(plan: Plan) -> list[dict[str, str]]:
+    found = []
+    for e in plan.events.values():
+        mapping = plan.meta.for_event(e.name) if plan.meta else None
+        # Stage titles, the Meta event, the owner and the trigger find an event too.
+        category = plan.categories[e.category].title
+        extra = [plan.stages[s].title for s in e.stages if s in plan.stages]
+        extra = [x for x in dict.fromkeys(extra) if x != category]
+        if mapping:
+            extra.append(f"Meta {mapping.meta_event}")
+        if e.owner:
+            extra.append(e.owner)
+        detail = " · ".join([category, *extra])
+        text = f"{e.description} Fires when {e.trigger}" if e.trigger else e.description
+        found.append(_entry("event", e.name, detail, text, event_href("", e.name)))
+    return found
+
+
+def _properties(plan: Plan) -> list[dict[str, str]]:
+    return [
+        _entry(
+            "property",
+            p.name,
+            type_label(p) + (", deprecated" if p.deprecated else ""),
+            p.description,
+            property_href("", p.name),
+        )
         for p in sorted(plan.properties.values(), key=lambda p: p.name)
     ]
+
+
+def _funnel(plan: Plan) -> list[dict[str, str]]:
+    """Milestones, states, stages and categories: anchors on the glossary and funnel pages."""
+    found = [
+        _entry(
+            "milestone",
+            m.title,
+            m.name,
+            m.description,
+            f"glossary.html#milestone-{m.name}",
+        )
+        for m in plan.milestones.values()
+    ]
+    for state in plan.states:
+        how = state.rule.description if state.rule else ""
+        text = " ".join(x for x in (state.description, how) if x)
+        found.append(
+            _entry("funnel step", state.name, state.id, text, f"funnel.html#state-{state.id}")
+        )
+    found += [
+        _entry("stage", s.title, s.name, s.description, f"glossary.html#stage-{s.name}")
+        for s in plan.stages.values()
+    ]
+    found += [
+        _entry("category", c.title, c.name, c.description, f"glossary.html#category-{c.name}")
+        for c in plan.categories.values()
+    ]
     return found
+
+
+def _meta(plan: Plan) -> list[dict[str, str]]:
+    if plan.meta is None:
+        return []
+    return [
+        _entry(
+            "meta event",
+            m.meta_event,
+            f"sent for {m.event}",
+            m.description or plan.meta.description,
+            event_href("", m.event) + "#meta",
+        )
+        for m in plan.meta.mappings
+    ]
+
+
+def _sections(plan: Plan) -> list[dict[str, str]]:
+    """The analytics sections of the funnel page the plan declares, by their descriptions."""
+    declared = (
+        ("forecast", "Forecast", plan.forecast),
+        ("churn", "Churn", plan.churn),
+        ("revenue", "Revenue", plan.revenue),
+        ("hazard", "Churn hazard", plan.hazard),
+    )
+    found = []
+    for anchor, title, section in declared:
+        if section is not None:
+            text = section.description
+            if anchor == "forecast" and plan.forecast is not None:
+                outcomes = " ".join(o.title for o in plan.forecast.outcomes)
+                text = f"{text} {outcomes}".strip()
+            found.append(_entry("section", title, "funnel", text, f"funnel.html#{anchor}"))
+    return found
+
+
+def entries(plan: Plan) -> list[dict[str, str]]:
+    """Every entry {kind, name, detail, text, href}, href relative to the site root.
+
+    Events, properties, then the funnel's words (milestones, states, stages, categories),
+    Meta event names and the analytics sections; each group in plan order.
+    """
+    return _events(plan) + _properties(plan) + _funnel(plan) + _meta(plan) + _sections(plan)
 
 
 def search_script(plan: Plan) -> str:

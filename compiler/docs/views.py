@@ -44,6 +44,8 @@ class EventPage:
     name: str
     description: str
     category: Link
+    trigger: str  # when the event fires, "" when the plan does not say
+    owner: str
     stages: tuple[str, ...]
     layers: tuple[str, ...]
     state: str  # the name of the funnel state the event marks, or ""
@@ -177,6 +179,8 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
         name=event.name,
         description=event.description,
         category=Link(category.title, f"{root}index.html#category-{category.name}"),
+        trigger=event.trigger,
+        owner=event.owner,
         stages=tuple(plan.stages[s].title if s in plan.stages else s for s in event.stages),
         layers=event.layers,
         state=state.name if state else "",

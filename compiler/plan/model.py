@@ -89,6 +89,8 @@ class Event:
     stages: tuple[str, ...]
     properties: tuple[EventProperty, ...]  # required first, then optional; plan order
     envelope_required: tuple[str, ...] = ()  # envelope fields this event must carry, non-null
+    trigger: str = ""  # when the event fires, in words ("" when the plan does not say)
+    owner: str = ""  # the team that owns the event
     location: Location | None = field(default=None, compare=False)
 
     @property

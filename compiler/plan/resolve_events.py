@@ -139,6 +139,8 @@ class DictionaryResolver(References):
                 name=name,
                 category=category or "",
                 description=body.get("description", ""),
+                trigger=body.get("trigger", ""),
+                owner=body.get("owner", ""),
                 layers=self.known(body.get("layers"), layers, "layer"),
                 stages=self.known(body.get("stages"), stages, "stage"),
                 properties=tuple(m.EventProperty(props[p], True) for p in required)

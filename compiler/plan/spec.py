@@ -81,6 +81,8 @@ EVENT = _record(
     optional=NAMES,
     include=NAMES,
     envelope_required=NAMES,
+    trigger=STR,  # when the event fires, in words
+    owner=STR,  # the team that owns it
 )
 
 STATE_RULE = _record(

@@ -1,4 +1,5 @@
-// Client-side search over events and properties. The index is window.TRACKPLAN_SEARCH, set by
+// Client-side search over events, properties, milestones, funnel steps, Meta events and the
+// plan's sections, by name and by the words of their descriptions. The index is window.TRACKPLAN_SEARCH, set by
 // search-index.js (a <script>, so it works from file:// where fetch() of a local file does not).
 (function () {
   "use strict";
@@ -13,7 +14,7 @@
 
   function score(entry, terms) {
     var name = entry.name.toLowerCase();
-    var text = (entry.text + " " + entry.detail).toLowerCase();
+    var text = (entry.text + " " + entry.detail + " " + entry.kind).toLowerCase();
     var total = 0;
     for (var i = 0; i < terms.length; i++) {
       var t = terms[i];
