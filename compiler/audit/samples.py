@@ -339,7 +339,7 @@ def _fill(
         return  # a key DuckDB cannot address: the finding keeps its examples only
 
 
-def _static_rule(f: Finding, plan: Plan, rules: AuditRules) -> str:
+def static_rule(f: Finding, plan: Plan, rules: AuditRules) -> str:
     """The rule in words when no value says more (or the finding has none)."""
     event, prop = f.event or "", f.property or ""
     if f.kind == "unparseable_row":
@@ -428,7 +428,7 @@ def annotate(
     groups: dict[tuple[str, str], Group] = {}
     for f in result.findings:
         f.samples, f.suggestion = [], suggestion(f, plan, rules)
-        f.rule = _static_rule(f, plan, rules)
+        f.rule = static_rule(f, plan, rules)
         if f.event is not None and f.property and f.kind in VALUE_KINDS | KEY_KINDS:
             group = groups.setdefault((f.event, f.property), Group(f.event, {}))
             group.findings[f.kind] = f

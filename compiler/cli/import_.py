@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, print_diagnostics
-from compiler.cli.infer import _check_target, _write
+from compiler.cli.plan_dir import check_target, write_files
 from compiler.importers.jsonschema_map import SchemaError
 from compiler.importers.typewriter import PlanFileError, load
 from compiler.importers.typewriter_plan import Imported, Names, to_plan
@@ -77,7 +77,7 @@ def typewriter(
     written plan has lint errors, 2 on an input error (unreadable or invalid JSON, not a
     typewriter plan, an invalid rule, DIR not empty without --force).
     """
-    _check_target(directory, force)
+    check_target(directory, force)
     try:
         imported = to_plan(load(plan_json), event_names)
     except (PlanFileError, SchemaError) as exc:
@@ -87,7 +87,7 @@ def typewriter(
     plan_name = (name or "").strip() or imported.name or plan_json.stem
     header, events_header = _headers(imported, plan_json)
     described = f"Imported from the typewriter plan {plan_json.name}; review the notes."
-    _write(directory, render_plan(imported.guess, plan_name, header, described, events_header))
+    write_files(directory, render_plan(imported.guess, plan_name, header, described, events_header))
     try:
         result = load_plan(directory)
     except PlanNotFound as exc:

@@ -15,47 +15,15 @@ import click
 import duckdb
 
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, print_diagnostics
+from compiler.cli.plan_dir import check_target, write_files
 from compiler.exports import open_events
 from compiler.infer.guess import Thresholds, guess_plan
 from compiler.infer.profile import profile_events
-from compiler.infer.write import FILES, render
+from compiler.infer.write import render
 from compiler.plan import load_plan
 from compiler.plan.pipeline import PlanNotFound
-from compiler.plan.source import plan_files
 
 DEFAULT_NAME = "Inferred"
-
-
-def _check_target(directory: Path, force: bool) -> None:
-    """InputError unless `directory` is new or empty, or --force and it holds no other YAML."""
-    if directory.exists() and not directory.is_dir():
-        raise InputError(f"{directory} exists and is not a directory")
-    if not directory.is_dir():
-        return
-    try:
-        if not any(directory.iterdir()):
-            return
-        existing = plan_files(directory)
-    except OSError as exc:
-        raise InputError(f"cannot read {directory}: {exc.strerror or exc}") from None
-    if not force:
-        raise InputError(f"{directory} is not empty; pass --force to overwrite its plan files")
-    others = [p for p in existing if p.name not in FILES or p.parent != directory]
-    if others:
-        shown = ", ".join(str(p) for p in others[:3]) + (" ..." if len(others) > 3 else "")
-        raise InputError(
-            f"{directory} holds other YAML files ({shown}); every YAML file under a plan "
-            "directory is part of the plan, so write into a new or empty directory"
-        )
-
-
-def _write(directory: Path, files: dict[str, str]) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (directory / name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write into {directory}: {exc.strerror or exc}") from None
 
 
 # click's decorators are untyped for mypy --strict; these typed views keep `infer` typed.
@@ -121,7 +89,7 @@ def infer(
     name = name.strip()
     if not name:
         raise InputError("--name must not be empty")
-    _check_target(directory, force)
+    check_target(directory, force)
     started = time.perf_counter()
     thresholds = Thresholds(enum_max, enum_min_rows, required_min)
     con = duckdb.connect()
@@ -142,7 +110,7 @@ def infer(
         )
     guess = guess_plan(profile, thresholds)
     sources = [f.path for f in exports.files]
-    _write(directory, render(guess, name, sources, profile.rows, thresholds))
+    write_files(directory, render(guess, name, sources, profile.rows, thresholds))
     try:
         result = load_plan(directory)
     except PlanNotFound as exc:

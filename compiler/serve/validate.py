@@ -23,12 +23,12 @@ from compiler.audit.samples import (
     KEY_KINDS,
     VALUE_KINDS,
     Checked,
-    _static_rule,
     explain_column,
     explain_key,
     explain_value,
     masked,
     shown,
+    static_rule,
     suggestion,
 )
 from compiler.audit.sequence import Row
@@ -157,7 +157,7 @@ class LiveValidator:
 
     def _violation(self, kind: str, row: dict[str, Any], prop: str | None) -> Violation:
         finding = Finding(kind, row["event"], prop, 1, [row["uuid"]])
-        words = self._words(kind, row, prop) or _static_rule(finding, self.plan, self.rules)
+        words = self._words(kind, row, prop) or static_rule(finding, self.plan, self.rules)
         hint = suggestion(finding, self.plan, self.rules)
         return Violation(kind, prop, SEVERITY[kind], words, hint)
 
