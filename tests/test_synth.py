@@ -105,9 +105,12 @@ def test_every_event_is_valid_against_the_plan(export, plan) -> None:
 def test_the_declared_event_list_is_what_synth_emits(export) -> None:
     emitted = {row["event"] for row in export["rows"]} - {"$identify"}
     assert emitted <= set(catalog.EVENTS)
-    # Rare by design: refunds (3% of pack buyers) and the incidents (errors, deletions, ...).
-    # tests/test_synth_audit.py checks that 20,000 people cover every plan event.
-    assert set(catalog.EVENTS) - emitted <= {"refund_issued", *incidents.EVENTS}
+    # Rare by design: refunds (3% of pack buyers), top-ups (a returning buyer whose credits run
+    # low: about 1 in 3,000 people, so 4,000 people show none about a third of the time) and the
+    # incidents (errors, deletions, ...). tests/test_synth_audit.py checks that 20,000 people
+    # cover every plan event.
+    rare = {"refund_issued", "topup_purchased", *incidents.EVENTS}
+    assert set(catalog.EVENTS) - emitted <= rare
 
 
 def test_the_profile_refuses_a_plan_without_its_events(tmp_path: Path) -> None:
@@ -271,11 +274,10 @@ def test_purchases_are_priced_from_the_price_list(export) -> None:
     for name in (
         "subscription_renewed",
         "subscription_canceled",
-        "topup_purchased",
         "processing_failed",
         "job_refunded",
         "return_session",
-    ):
+    ):  # topup_purchased is rare at this size: see the declared event list test
         assert counts[name] > 0, name
 
 
@@ -318,8 +320,10 @@ def test_churn_follows_the_hazard(export) -> None:
     }
     rate = {f: sum(t["churned_30d"] for t in g) / len(g) for f, g in by_failure.items()}
     assert rate[True] > rate[False] + 0.08
+    # A proportional hazard (tests/test_models_hazard_truth.py checks its form and ratios): in
+    # (0, 1), with no clip at the plan's additive `max`.
     for t in downloaded:
-        assert 0 < t["churn_hazard"] <= 0.95
+        assert 0 < t["churn_hazard"] < 1
     # Churn is drawn from each person's hazard: the churned share matches the mean hazard.
     hazard = sum(t["churn_hazard"] for t in downloaded) / len(downloaded)
     churned = sum(t["churned_30d"] for t in downloaded) / len(downloaded)

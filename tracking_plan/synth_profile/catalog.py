@@ -15,7 +15,7 @@ HORIZON_DAYS = 90  # each person is followed for 90 days after their ad click
 SLOW_JOB_MS = 120_000  # a job slower than this is "slow" (the >120s latency bucket)
 TIMEOUT_MS = 110_000  # the worker's time limit; timeouts are failures, never "slow" jobs
 LOW_CREDITS = 1  # a balance at or below this after the first session counts as low
-EXTRA_CHURN_IF_LOW_CREDITS = 0.05  # hazard increment for low credits (not in the config format)
+EXTRA_CHURN_IF_LOW_CREDITS = 0.05  # like a config extra, for low credits (not in the config format)
 PRICING_VIEW_SHARE = 0.25  # people who open the pricing page in their first session
 META_SHARE = 0.65  # the rest comes from Google Ads (gclid)
 RETURN_JOB_SUCCESS = 0.9
@@ -114,5 +114,23 @@ PURCHASE_LOGIT_CAMPAIGN = (0.0, 0.5, -0.4)  # by index into CAMPAIGN_NAMES
 PURCHASE_LOGIT_FAILED_JOB = -1.0  # a failed job before the first success
 PURCHASE_LOGIT_SLOW_JOB = -0.7  # the first successful job was slow
 PURCHASE_LOGIT_PRICING_VIEWED = 1.5  # opened the pricing page in the first session
+# Time to first value: the pause between getting the free credits and the first upload is
+# lognormal (median FIRST_JOB_DELAY_MEDIAN_S, log-sd FIRST_JOB_DELAY_LOG_SD, so 95% of people
+# wait between about 12 seconds and 8 hours); each e-fold longer lowers the logit by 0.3.
+FIRST_JOB_DELAY_MEDIAN_S = 600.0
+FIRST_JOB_DELAY_LOG_SD = 2.0
+PURCHASE_LOGIT_PER_LOG_DELAY = -0.3
+SESSION_IDLE_S = 1800  # a pause longer than this starts a new session (PostHog's 30 minutes)
+
+# The known churn model (issue 14's hazard ground truth): each person's P(no return within 30 days
+# of the first download) is a proportional hazard over that one 30-day period,
+# P = 1 - exp(-exp(eta)), eta = alpha + the log hazard ratios below + a buyer term.
+# A failed job, a slow job and low credits take theirs from the config's additive hazard,
+# log HR = cloglog(base + extra) - cloglog(base): alone, each moves a person at the base as the
+# config says. alpha is solved so that non-buyers' mean is the config's mean of
+# clip(base + extras); the buyer term so that buyers' mean return rate is P(S10|S9).
+CHURN_LOG_HR_DEVICE = {"desktop": 0.0, "mobile": 0.35, "tablet": 0.2}
+CHURN_LOG_HR_GEO = {"BR": 0.3, "IN": 0.3}  # every other geo: 0
+CHURN_LOG_HR_CAMPAIGN = (0.0, -0.3, 0.25)  # by index into CAMPAIGN_NAMES
 
 CANCEL_REASONS = ("too_expensive", "not_needed", "quality", "switched_tool", "other")

@@ -31,6 +31,11 @@ def _journey(tl: Account, pop: Population, i: int) -> None:
         jobs.abandoned_upload(tl)
     if reached < 6:
         return
+    # The pause before the first upload (time to first value); a long one is a new visit.
+    delay = float(pop.first_job_delay_s[i])
+    tl.t += int(delay * c.SECOND_US)
+    if delay > c.SESSION_IDLE_S:
+        tl.new_session()
     for _ in range(int(pop.failed_before[i])):
         jobs.run_job(tl, success=False)
     if reached < 7:

@@ -2,15 +2,18 @@
 
 A person reaches S_k (k <= 8) with exactly the config's P(S_k|S_(k-1)); S9 with their own
 purchase propensity, logistic in their device, geo, campaign, a failed or slow first job and
-whether they viewed pricing (catalog.PURCHASE_LOGIT_*), with the intercept solved so that the
-population rate is the config's. After the first download, non-buyers churn with their hazard
-clip(base + failed·extra_if_failed_job + slow·extra_if_slow_job + low·EXTRA_CHURN_IF_LOW_CREDITS);
-buyers come back within 30 days with a probability proportional to (1 - hazard), scaled so that
-the population rate is the config's P(S10|S9).
+whether they viewed pricing and how long they waited before their first job (time to first value,
+catalog.PURCHASE_LOGIT_*), with the intercept solved so that the
+population rate is the config's. After the first download, each person churns (does not come
+back within 30 days) with a proportional hazard over that 30-day period, cloglog in a failed
+job, a slow job, low credits, device, geo, campaign and having bought (catalog.CHURN_LOG_HR_*):
+non-buyers' mean is the config's mean of clip(base + extras), buyers' mean return rate is the
+config's P(S10|S9).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +64,7 @@ class Population:
     grant: np.ndarray  # free credits at signup
     failed_before: np.ndarray  # failed jobs before the first success (or in all, below S7)
     slow: np.ndarray  # bool: the first successful job was slow
+    first_job_delay_s: np.ndarray  # float: the pause before the first upload (time to value)
     hazard: np.ndarray  # float: P(no activity within 30 days of the first download); nan below S8
     active: np.ndarray  # bool: came back within 30 days of the first download
     product: np.ndarray  # index into catalog.PRICE_LIST for buyers, -1 otherwise
@@ -94,6 +98,7 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
     # S7 has them; masked below for people who stop earlier.
     failed_before = rng.choice(3, size=n, p=[0.7, 0.22, 0.08])
     slow = rng.random(n) < hazard_numbers(config).slow_job_share
+    delay = c.FIRST_JOB_DELAY_MEDIAN_S * np.exp(c.FIRST_JOB_DELAY_LOG_SD * rng.standard_normal(n))
     terms = (
         np.array([c.PURCHASE_LOGIT_DEVICE[name] for name, _ in c.DEVICES])[device]
         + np.array([c.PURCHASE_LOGIT_GEO[g] for g in c.GEOS])[geo]
@@ -101,6 +106,7 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
         + c.PURCHASE_LOGIT_FAILED_JOB * (failed_before > 0)
         + c.PURCHASE_LOGIT_SLOW_JOB * slow
         + c.PURCHASE_LOGIT_PRICING_VIEWED * pricing
+        + c.PURCHASE_LOGIT_PER_LOG_DELAY * np.log(delay / c.FIRST_JOB_DELAY_MEDIAN_S)
     )
     propensity = _propensity(terms, config.rate("S9|S8"))
     reached = np.zeros(n, dtype=np.int8)
@@ -115,7 +121,8 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
     failed_before[only_failures] = 1 + (rng.random(only_failures.sum()) < 0.4)
     failed_before[reached < 6] = 0
     slow &= reached >= 7
-    hazard, active = _churn(config, reached, failed_before, slow, grant, rng)
+    x = churn_covariates(failed_before, slow, grant, device, geo, campaign)
+    hazard, active = _churn(config, reached, x, rng)
     product = np.where(
         reached >= 9, rng.choice(len(c.PRICE_LIST), size=n, p=[p.weight for p in c.PRICE_LIST]), -1
     )
@@ -136,6 +143,7 @@ def draw(config: SimConfig, users: int, days: int, rng: np.random.Generator) -> 
         grant=grant,
         failed_before=failed_before,
         slow=slow,
+        first_job_delay_s=delay,
         hazard=hazard,
         active=active,
         product=product,
@@ -158,30 +166,89 @@ def _propensity(terms: np.ndarray, mean: float) -> np.ndarray:
     return out
 
 
-def _churn(
-    config: SimConfig,
-    reached: np.ndarray,
+CHURN_COVARIATES = (
+    "failed_job", "slow_job", "low_credits", "mobile", "tablet", "geo_br_in", "campaign_1",
+    "campaign_2",
+)  # fmt: skip
+
+
+def _cloglog(p: float) -> float:
+    q = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(-math.log1p(-q))
+
+
+def churn_log_hazard_ratios(h: HazardNumbers) -> np.ndarray:
+    """The log hazard ratio of each of CHURN_COVARIATES (the buyer term is solved per run)."""
+    base = _cloglog(h.base)
+    from_config = [
+        _cloglog(min(h.base + extra, h.max)) - base
+        for extra in (h.extra_if_failed_job, h.extra_if_slow_job, c.EXTRA_CHURN_IF_LOW_CREDITS)
+    ]
+    geo = max(c.CHURN_LOG_HR_GEO.values(), default=0.0)
+    return np.array(
+        from_config
+        + [c.CHURN_LOG_HR_DEVICE["mobile"], c.CHURN_LOG_HR_DEVICE["tablet"], geo]
+        + list(c.CHURN_LOG_HR_CAMPAIGN[1:])
+    )
+
+
+def churn_covariates(
     failed_before: np.ndarray,
     slow: np.ndarray,
     grant: np.ndarray,
-    rng: np.random.Generator,
+    device: np.ndarray,
+    geo: np.ndarray,
+    campaign: np.ndarray,
+) -> np.ndarray:
+    """(n, len(CHURN_COVARIATES)) 0/1 matrix of each person's churn covariates."""
+    names = [name for name, _ in c.DEVICES]
+    geo_hit = np.array([g in c.CHURN_LOG_HR_GEO for g in c.GEOS])[geo]
+    columns = (
+        failed_before > 0,
+        slow,
+        (grant - 1) <= c.LOW_CREDITS,
+        device == names.index("mobile"),
+        device == names.index("tablet"),
+        geo_hit,
+        campaign == 1,
+        campaign == 2,
+    )
+    return np.column_stack(columns).astype(np.float64)
+
+
+def _solve(eta: np.ndarray, mean: float) -> float:
+    """The shift a with mean(1 - exp(-exp(a + eta))) = mean, by bisection."""
+    low, high = -30.0, 30.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        if float(np.mean(-np.expm1(-np.exp(mid + eta)))) < mean:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def _churn(
+    config: SimConfig, reached: np.ndarray, x: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each person's 30-day churn probability after the first download, and who stays."""
     h = hazard_numbers(config)
-    low = (grant - 1) <= c.LOW_CREDITS
-    raw = (
+    failed, slow, low = x[:, 0], x[:, 1], x[:, 2]
+    additive = np.clip(
         h.base
-        + h.extra_if_failed_job * (failed_before > 0)
+        + h.extra_if_failed_job * failed
         + h.extra_if_slow_job * slow
-        + c.EXTRA_CHURN_IF_LOW_CREDITS * low
+        + c.EXTRA_CHURN_IF_LOW_CREDITS * low,
+        0.0,
+        h.max,
     )
-    hazard = np.clip(raw, 0.0, h.max)
-    buyers = reached >= 9
-    stay = 1.0 - hazard
+    eta = x @ churn_log_hazard_ratios(h)
+    buyers, others = reached >= 9, reached == 8
+    if others.any():
+        eta = eta + _solve(eta[others], float(additive[others].mean()))
     if buyers.any():
-        # Buyers return with P(S10|S9) on average, more often the lower their hazard.
-        scale = config.rate("S10|S9") / max(stay[buyers].mean(), 1e-9)
-        stay = np.where(buyers, np.clip(stay * scale, 0.0, 1.0), stay)
-    hazard = np.where(reached >= 8, 1.0 - stay, np.nan)
-    active = (reached >= 8) & (rng.random(len(reached)) < stay)
+        eta = np.where(buyers, eta + _solve(eta[buyers], 1.0 - config.rate("S10|S9")), eta)
+    churn = -np.expm1(-np.exp(eta))
+    hazard = np.where(reached >= 8, churn, np.nan)
+    active = (reached >= 8) & (rng.random(len(reached)) < 1.0 - churn)
     return hazard, active

@@ -2,9 +2,11 @@
 
 One record per person: ids, the last state reached, purchase_propensity (their P(purchase |
 downloaded)), churn_hazard (their P(no return within 30 days of the first download); null for
-people who never downloaded), expected_revenue (expected revenue within the 90-day horizon,
+people who never downloaded; cloglog in the covariates below, population.CHURN_COVARIATES),
+expected_revenue (expected revenue within the 90-day horizon,
 seen from the ad click: P(S8|S0) x propensity x the price list's expected value), and the
-covariates that drive the hazard and the purchase propensity (catalog.PURCHASE_LOGIT_*).
+covariates that drive the hazard and the purchase propensity (catalog.PURCHASE_LOGIT_* and
+CHURN_LOG_HR_*), acquisition attributes included.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ FIELDS = (
     "slow_job",
     "low_credits",
     "pricing_viewed",
+    "minutes_to_first_job",
+    "device",
+    "geo",
+    "campaign",
     "churned_30d",
 )
 
@@ -63,5 +69,11 @@ def record(x: Expected, pop: Population, person: Person) -> dict[str, Any]:
         "slow_job": bool(pop.slow[i]),
         "low_credits": bool(pop.grant[i] - 1 <= c.LOW_CREDITS and pop.reached[i] >= 7),
         "pricing_viewed": bool(pop.pricing[i]),
+        "minutes_to_first_job": (
+            round(float(pop.first_job_delay_s[i]) / 60, 3) if pop.reached[i] >= 6 else None
+        ),
+        "device": c.DEVICES[int(pop.device[i])][0],
+        "geo": c.GEOS[int(pop.geo[i])],
+        "campaign": c.CAMPAIGN_NAMES[int(pop.campaign[i])],
         "churned_30d": bool(pop.churned[i]) if downloaded else None,
     }
