@@ -7,11 +7,15 @@ so a typo cannot render as "". Autoescape is on for HTML (docs, report) and off 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
+import markupsafe
+from markdown_it import MarkdownIt
 
 # The plan directory a build names in its headers when none is given: the CLI's default.
 DEFAULT_SOURCE = "tracking_plan"
@@ -33,6 +37,55 @@ def _json(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=indent)
 
 
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # CommonMark with raw HTML off: `<b>` stays text, unsafe link schemes stay unlinked.
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def markdown(text: str) -> markupsafe.Markup:
+    """A plan description's inline Markdown as HTML (code, emphasis, links; no raw HTML)."""
+    return markupsafe.Markup(_markdown().renderInline(text or "").strip())
+
+
+def plain_text(text: str) -> str:
+    """A description's Markdown as the words a reader sees: for search and SVG text."""
+    out = []
+    for block in _markdown().parseInline(text or ""):
+        for token in block.children or ():
+            if token.type in ("text", "code_inline"):
+                out.append(token.content)
+            elif token.type in ("softbreak", "hardbreak"):
+                out.append(" ")
+    return "".join(out).strip()
+
+
+def count(value: int | None) -> str:
+    """A count for people: thousands separated (12,345); a dash when unknown."""
+    return "–" if value is None else f"{value:,}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A share in 0..1 as a percent; tiny non-zero shares keep two decimals, not 0.0%."""
+    if value is None:
+        return "–"
+    if 0 < abs(value) < 0.001:
+        return f"{100 * value:.2f}%"
+    return f"{100 * value:.{digits}f}%"
+
+
+def when(value: str | None) -> str:
+    """An ISO timestamp for people, in UTC to the minute: 2026-01-23 15:19 UTC."""
+    if not value:
+        return "never"
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def environment(autoescape: bool = False) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("compiler", "templates"),
@@ -44,4 +97,8 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
     )
     env.filters["json"] = _json
     env.filters["pyrepr"] = repr
+    env.filters["markdown"] = markdown
+    env.filters["count"] = count
+    env.filters["percent"] = percent
+    env.filters["when"] = when
     return env

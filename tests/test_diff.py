@@ -183,6 +183,13 @@ CASES: list[tuple[str, Edit, Edit, str, str]] = [
         "  user_id:",
         "new",
     ),
+    (
+        "version_changed",
+        [],
+        [("description: Paid.", "description: Paid.\n    version: 1.1.0")],
+        "  purchase_completed:",
+        "new",
+    ),
 ]
 
 

@@ -131,7 +131,7 @@ def test_cli_renders_health_into_the_pages(tmp_path):
     assert "with health from" in result.output
     page = (out / "events" / "purchase_completed.html").read_text()
     assert "Production health" in page and "14 (35.0%)" in page and "ltv_to_date" in page
-    assert "2026-01-12T10:00:00Z" in page
+    assert "2026-01-12 10:00 UTC" in page  # the report's 2026-01-12T10:00:00Z, for people
     home = (out / "index.html").read_text()
     assert "Events needing attention" in home and "job_finished" in home
     assert "report.json" in home and str(tmp_path) not in home  # no absolute path in the site

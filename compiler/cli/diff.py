@@ -11,7 +11,7 @@ import click
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, plan_option
 from compiler.diagnostics import Location
 from compiler.diff.base import Base, BaseError, materialize
-from compiler.diff.compare import compare
+from compiler.diff.compare import compare, event_versions
 from compiler.diff.model import Change, DiffResult, EventImpact
 from compiler.diff.render import to_json, to_markdown, to_text
 from compiler.plan import Plan, load_plan
@@ -91,7 +91,10 @@ def diff(
         base_plan = _load(base.directory, f"base ({base.label})", base)
         new_plan = _load(plan_dir, f"new ({plan_dir})")
         changes = tuple(_shown(c, base) for c in compare(base_plan, new_plan))
-        result = DiffResult(base.label, str(plan_dir), base_plan.version, new_plan.version, changes)
+        versions = event_versions(base_plan, new_plan)
+        result = DiffResult(
+            base.label, str(plan_dir), base_plan.version, new_plan.version, changes, versions
+        )
         impact: list[EventImpact] | None = None
         if exports:
             from compiler.diff.impact import measure

@@ -27,6 +27,16 @@ def compare(base: Plan, new: Plan) -> tuple[Change, ...]:
     return tuple(sorted(changes, key=Change.sort_key))
 
 
+def event_versions(base: Plan, new: Plan) -> dict[str, tuple[str | None, str | None]]:
+    """Each event's own version in the base and in the new plan (None where it is not)."""
+
+    def of(plan: Plan, name: str) -> str | None:
+        event = plan.events.get(name)
+        return event.version if event else None
+
+    return {n: (of(base, n), of(new, n)) for n in sorted(set(base.events) | set(new.events))}
+
+
 def _events(base: Plan, new: Plan) -> list[Change]:
     out: list[Change] = []
     for name, old in base.events.items():
@@ -56,6 +66,12 @@ def _event(old: Event, new: Event) -> list[Change]:
 
     if old.description != new.description:
         add("description_changed", "description changed")
+    if old.trigger != new.trigger:
+        add("description_changed", "trigger changed")
+    if old.owner != new.owner:
+        add("annotation_changed", f"owner {_show(old.owner or None)} -> {_show(new.owner or None)}")
+    if old.version != new.version:
+        add("version_changed", f"version {old.version} -> {new.version}")
     if old.category != new.category:
         add("annotation_changed", f"category '{old.category}' -> '{new.category}'")
     if old.stages != new.stages:

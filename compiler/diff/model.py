@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from compiler.diagnostics import Location
@@ -64,8 +65,9 @@ KINDS: dict[str, tuple[Severity, Bump, str]] = {
     "dictionary_property_added": (_N, Bump.MINOR, "a property was added to the dictionary"),
     "dictionary_property_dropped": (_N, Bump.PATCH, "an unused property was removed"),
     "deprecation_added": (_N, Bump.MINOR, "an event name or a property was deprecated"),
-    "description_changed": (_N, Bump.PATCH, "a description changed"),
-    "annotation_changed": (_N, Bump.PATCH, "category, stages, unit, pii or examples changed"),
+    "description_changed": (_N, Bump.PATCH, "a description or an event's trigger changed"),
+    "annotation_changed": (_N, Bump.PATCH, "category, stages, owner, unit, pii or examples"),
+    "version_changed": (_N, Bump.NONE, "an event's own version changed (informational)"),
 }
 
 
@@ -118,6 +120,8 @@ class DiffResult:
     base_version: str
     new_version: str
     changes: tuple[Change, ...]
+    # each event's own version in the base and in the new plan (None: not in that plan)
+    event_versions: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     @property
     def breaking(self) -> tuple[Change, ...]:
@@ -128,12 +132,23 @@ class DiffResult:
         return tuple(c for c in self.changes if not c.breaking)
 
     def event_bumps(self) -> dict[str, Bump]:
-        """The suggested version bump of each changed event, by name."""
+        """The suggested version bump of each changed event, by name ("none" for an event whose
+        only change is its own version: that change is informational)."""
         out: dict[str, Bump] = {}
         for change in self.changes:
             for event in change.events:
                 out[event] = max_bump([out.get(event, Bump.NONE), change.bump])
         return dict(sorted(out.items()))
+
+    def event_suggestions(self) -> dict[str, EventVersion]:
+        """Per changed event: its bump, its version before and now, and the version suggested
+        (the base version raised by the bump; a new event keeps the version it declares)."""
+        out = {}
+        for event, bump in self.event_bumps().items():
+            before, now = self.event_versions.get(event, (None, None))
+            suggested = next_version(before, bump) if before is not None else now
+            out[event] = EventVersion(event, bump, before, now, suggested)
+        return out
 
     @property
     def plan_bump(self) -> Bump:
@@ -143,6 +158,29 @@ class DiffResult:
     def major_raised(self) -> bool:
         base, new = major(self.base_version), major(self.new_version)
         return base is not None and new is not None and new > base
+
+
+@dataclass(frozen=True)
+class EventVersion:
+    """An event's suggested version: `base` raised by `bump`; None where the event is not."""
+
+    event: str
+    bump: Bump
+    base: str | None
+    new: str | None
+    suggested: str | None
+
+    @property
+    def behind(self) -> bool:
+        """The new plan still declares a version below the suggested one."""
+        if self.new is None or self.suggested is None:
+            return False
+        return _rank(self.new) < _rank(self.suggested)
+
+
+def _rank(version: str | None) -> tuple[int, ...]:
+    parts = (version or "").split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else ()
 
 
 def next_version(version: str, bump: Bump) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from compiler.diff.model import Change, DiffResult, EventImpact, next_version
+from compiler.diff.model import Change, DiffResult, EventImpact, EventVersion, next_version
 
 SCHEMA = "trackplan-diff/1"
 
@@ -26,6 +26,18 @@ def _summary(result: DiffResult) -> str:
         f"plan {result.base_version} -> {result.new_version}, suggested bump: {bump.value}"
         + (f" ({suggested})" if bump.rank else "")
     )
+
+
+def _versions(s: EventVersion) -> str:
+    """`1.0.0 -> 1.1.0`, `new at 1.0.0`, and what the new plan declares when it differs."""
+    if s.base is None:
+        return f"new at {s.new}" if s.new is not None else "-"
+    if s.new is None:
+        return f"removed at {s.base}"
+    text = f"{s.base} -> {s.suggested}"
+    if s.new is not None and s.new != s.base:
+        text += f" (declared {s.new}{', below the suggestion' if s.behind else ''})"
+    return text
 
 
 def _verdict(result: DiffResult, blocking: bool) -> str | None:
@@ -50,9 +62,10 @@ def to_text(
         if changes:
             lines.append(f"{title}:")
             lines += [f"  {_where(c)}: {c.kind}: {c.message}" for c in changes]
-    bumps = result.event_bumps()
+    bumps = result.event_suggestions()
     if bumps:
-        lines.append("event bumps: " + ", ".join(f"{e} {b.value}" for e, b in bumps.items()))
+        lines.append("event bumps:")
+        lines += [f"  {e} {s.bump.value}: {_versions(s)}" for e, s in bumps.items()]
     if impact is not None:
         lines.append("production impact (rows passing the base, failing the new plan):")
         lines += [
@@ -96,6 +109,10 @@ def to_json(
         "major_raised": result.major_raised,
         "blocking": blocking,
         "events": {e: b.value for e, b in result.event_bumps().items()},
+        "event_versions": {
+            e: {"bump": s.bump.value, "base": s.base, "new": s.new, "suggested": s.suggested}
+            for e, s in result.event_suggestions().items()
+        },
         "changes": [_change_json(c) for c in result.changes],
     }
     if impact is not None:
@@ -137,10 +154,15 @@ def to_markdown(
         lines += ["#### Breaking changes", "", *_table(result.breaking), ""]
     if result.non_breaking:
         lines += ["#### Non-breaking changes", "", *_table(result.non_breaking), ""]
-    bumps = result.event_bumps()
+    bumps = result.event_suggestions()
     if bumps:
-        lines += ["#### Suggested version bumps", "", "| Event | Bump |", "| --- | --- |"]
-        lines += [f"| `{e}` | {b.value} |" for e, b in bumps.items()]
+        lines += [
+            "#### Suggested version bumps",
+            "",
+            "| Event | Bump | Version |",
+            "| --- | --- | --- |",
+        ]
+        lines += [f"| `{e}` | {s.bump.value} | {_versions(s)} |" for e, s in bumps.items()]
         lines.append("")
     if impact is not None:
         lines += [

@@ -21,6 +21,7 @@ class Cell:
     code: bool = False  # an event or property name
     prefix: str = ""  # plain text before it
     note: str = ""  # muted code after it (a state's id)
+    markdown: bool = False  # a plan description: its inline Markdown renders
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def states_block(plan: Plan, root: str) -> Block:
         if state.event:
             reached = Cell(state.event, event_href(root, state.event), True, "first ")
         else:
-            reached = Cell(state.rule.description if state.rule else "")
+            reached = Cell(state.rule.description if state.rule else "", markdown=True)
         into = _transition_into(plan, state) or "—"
         rows.append((Cell(state.name, note=state.id), reached, Cell(into)))
     return Block(
@@ -116,7 +117,7 @@ def forecast_block(plan: Plan) -> Block:
     meaning = any(o.description for o in forecast.outcomes)
     rows = tuple(
         (Cell(o.title, note=o.name), Cell(_name(plan, o.state)))
-        + ((Cell(o.description),) if meaning else ())
+        + ((Cell(o.description, markdown=True),) if meaning else ())
         for o in forecast.outcomes
     )
     description = forecast.description

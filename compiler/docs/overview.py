@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from compiler.docs.funnel import Diagram, diagram, stage_classes
 from compiler.docs.health import EventHealth, Finding, Health
+from compiler.docs.profile import Transition
 from compiler.docs.views import Link, event_href, property_href, type_label
 from compiler.plan.model import MetaMapping, Plan
 
@@ -46,6 +47,8 @@ class HealthSummary:
     summary: tuple[tuple[str, int], ...]
     worst: tuple[EventHealth, ...]  # events with violations, most rows first
     unplanned: tuple[Finding, ...]
+    persons: int | None  # distinct persons on plan events; None without --export
+    days: int | None  # UTC days the exports span
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class HomePage:
     stages: tuple[Term, ...]
     milestones: tuple[Term, ...]
     health: HealthSummary | None
+    observed: tuple[Transition, ...]  # the funnel steps as the exports show them (--export)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ def _health_summary(plan: Plan, health: Health) -> HealthSummary:
         health.summary,
         tuple(worst),
         health.unplanned,
+        health.profile.persons if health.profile else None,
+        health.profile.days if health.profile else None,
     )
 
 
@@ -159,6 +165,7 @@ def home_page(plan: Plan, health: Health | None) -> HomePage:
         stages=stage_terms(plan, ""),
         milestones=milestone_terms(plan, ""),
         health=_health_summary(plan, health) if health else None,
+        observed=health.profile.transitions if health and health.profile else (),
     )
 
 

@@ -15,12 +15,14 @@ import json
 
 from compiler.docs.views import event_href, property_href, type_label
 from compiler.plan.model import Plan
+from compiler.templating import plain_text
 
 GLOBAL = "TRACKPLAN_SEARCH"
 
 
 def _entry(kind: str, name: str, detail: str, text: str, href: str) -> dict[str, str]:
-    return {"kind": kind, "name": name, "detail": detail, "text": text, "href": href}
+    # Descriptions are Markdown; the index holds the words a reader sees, not the markup.
+    return {"kind": kind, "name": name, "detail": detail, "text": plain_text(text), "href": href}
 
 
 def _events(plan: Plan) -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ from compiler.docs import overview, views
 from compiler.docs.funnel import diagram
 from compiler.docs.funnel_page import funnel_page
 from compiler.docs.health import Health
+from compiler.docs.history import History
 from compiler.docs.search_index import search_script
 from compiler.plan.model import Plan
 from compiler.templating import environment
@@ -41,8 +42,11 @@ def _asset(env: jinja2.Environment, name: str) -> str:
     return source
 
 
-def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath, str]:
-    """Every file of the site, keyed by its path relative to the site root."""
+def render_site(
+    plan: Plan, health: Health | None = None, history: History | None = None
+) -> dict[PurePosixPath, str]:
+    """Every file of the site, keyed by its path relative to the site root; each event page
+    shows its change history when `history` is given (never in `trackplan build`)."""
     env = _environment()
     source = PurePosixPath(Path(health.source).as_posix()).name if health else ""
     top = {"plan": plan, "health_source": source, "root": ""}
@@ -66,7 +70,10 @@ def render_site(plan: Plan, health: Health | None = None) -> dict[PurePosixPath,
         files[f"assets/{name}"] = _asset(env, name)
     for event in plan.events.values():
         event_page = views.event_page(plan, event, health)
-        files[f"events/{event.name}.html"] = _page(env, "event", down, page=event_page)
+        changes = history.for_event(event.name) if history else None
+        files[f"events/{event.name}.html"] = _page(
+            env, "event", down, page=event_page, history=changes
+        )
     for prop in plan.properties.values():
         prop_page = views.property_page(plan, prop)
         files[f"properties/{prop.name}.html"] = _page(env, "property", down, page=prop_page)

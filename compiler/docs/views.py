@@ -46,6 +46,7 @@ class EventPage:
     category: Link
     trigger: str  # when the event fires, "" when the plan does not say
     owner: str
+    version: str  # the event's MAJOR.MINOR.PATCH (1.0.0 when the plan does not say)
     stages: tuple[str, ...]
     layers: tuple[str, ...]
     state: str  # the name of the funnel state the event marks, or ""
@@ -181,6 +182,7 @@ def event_page(plan: Plan, event: Event, health: Health | None, root: str = "../
         category=Link(category.title, f"{root}index.html#category-{category.name}"),
         trigger=event.trigger,
         owner=event.owner,
+        version=event.version,
         stages=tuple(plan.stages[s].title if s in plan.stages else s for s in event.stages),
         layers=event.layers,
         state=state.name if state else "",

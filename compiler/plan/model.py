@@ -16,6 +16,7 @@ SCALAR_TYPES = ("string", "integer", "number", "boolean")
 PROPERTY_TYPES = (*SCALAR_TYPES, "array")
 FORMATS = ("date-time", "date", "email", "uri", "uuid")
 PLACEMENTS = ("top", "properties")
+DEFAULT_EVENT_VERSION = "1.0.0"  # an event without `version`
 # Meta's standard events (Pixel and Conversions API).
 META_STANDARD_EVENTS = (
     "AddPaymentInfo",
@@ -91,6 +92,7 @@ class Event:
     envelope_required: tuple[str, ...] = ()  # envelope fields this event must carry, non-null
     trigger: str = ""  # when the event fires, in words ("" when the plan does not say)
     owner: str = ""  # the team that owns the event
+    version: str = DEFAULT_EVENT_VERSION  # the event's own MAJOR.MINOR.PATCH
     location: Location | None = field(default=None, compare=False)
 
     @property

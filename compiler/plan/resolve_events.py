@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from compiler.diagnostics import error
 from compiler.plan import model as m
 from compiler.plan.model_analytics import ENVELOPE_ROLES
 from compiler.plan.references import References, suggest
+from compiler.plan.source import YMap
+
+SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
 # A field named like a role plays it unless another field claims that role explicitly.
 IMPLICIT_ROLES = {
@@ -141,6 +145,7 @@ class DictionaryResolver(References):
                 description=body.get("description", ""),
                 trigger=body.get("trigger", ""),
                 owner=body.get("owner", ""),
+                version=self.version(body),
                 layers=self.known(body.get("layers"), layers, "layer"),
                 stages=self.known(body.get("stages"), stages, "stage"),
                 properties=tuple(m.EventProperty(props[p], True) for p in required)
@@ -151,6 +156,23 @@ class DictionaryResolver(References):
                 location=body.loc,
             )
         return out
+
+    def version(self, body: YMap) -> str:
+        """The event's `version`, MAJOR.MINOR.PATCH (TP023 and the default when it is not one)."""
+        value = body.get("version")
+        if value is None:
+            return m.DEFAULT_EVENT_VERSION
+        if isinstance(value, str) and SEMVER.fullmatch(value):
+            return value
+        shown = f"'{value}'" if isinstance(value, str) else f"the number {value}"
+        self.diagnostics.append(
+            error(
+                "TP023",
+                f"version must be MAJOR.MINOR.PATCH, like 1.0.0 or 2.1.0, got {shown}",
+                body.value_loc("version"),
+            )
+        )
+        return m.DEFAULT_EVENT_VERSION
 
     def deprecated_events(self, events: dict[str, m.Event]) -> dict[str, m.DeprecatedEvent]:
         out = {}

@@ -83,6 +83,7 @@ EVENT = _record(
     envelope_required=NAMES,
     trigger=STR,  # when the event fires, in words
     owner=STR,  # the team that owns it
+    version=Scalar((str, int, float), "a version"),  # MAJOR.MINOR.PATCH; resolve checks TP023
 )
 
 STATE_RULE = _record(

@@ -5,6 +5,8 @@ properties inside `properties`. Policy on extra properties: `$`-prefixed keys (P
 and the plan's `sdk_properties` are always allowed; any other key not in the plan is invalid, so
 a typo or an undocumented property is caught. Deprecated aliases of an event's properties are
 allowed, marked `deprecated: true`, so an old emitter is flagged rather than rejected.
+The event's own version is the annotation `x-version` (beside `x-category`); `$id` stays
+unversioned, so a `$ref` to an event's schema survives a version bump.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ def event_schema(plan: Plan, event: Event, *, source: str = DEFAULT_SOURCE) -> d
         "x-category": event.category,
         "x-layers": list(event.layers),
         "x-stages": list(event.stages),
+        "x-version": event.version,
     }
 
 
@@ -192,6 +195,7 @@ def index(plan: Plan, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]:
                 "layers": list(e.layers),
                 "stages": list(e.stages),
                 "description": e.description,
+                "version": e.version,
             }
             for e in plan.events.values()
         },

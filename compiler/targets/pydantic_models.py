@@ -66,7 +66,7 @@ def models_schema(plan: Plan, views: tuple[EventView, ...]) -> dict[str, Any]:
         event_part = _object(
             {a.wire: _schema(property_schema(a.prop, allow_null=a.nullable)) for a in own},
             [a.wire for a in own if a.required],
-            f"Properties of `{view.name}`: {view.event.description}",
+            f"Properties of `{view.name}` (version {view.event.version}): {view.event.description}",
         )
         description = event_part.pop("description")
         defs[properties_class(view)] = {

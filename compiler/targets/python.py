@@ -43,6 +43,7 @@ class PyEvent:
     mixin: str
     model: str
     description: str
+    version: str
     arguments: tuple[PyArgument, ...]  # spelled out; the optional envelope comes as **envelope
     envelope_args: str  # the TypedDict of the optional envelope fields this event takes
     required_wire: tuple[str, ...]
@@ -110,6 +111,7 @@ def py_event(plan: Plan, view: ev.EventView) -> PyEvent:
         mixin=pascal_case(view.name) + "Emitter",
         model=properties_class(view),
         description=view.event.description,
+        version=view.event.version,
         arguments=tuple(_argument(a) for a in view.explicit),
         envelope_args=envelope_args_name(view.explicit_envelope(plan)),
         required_wire=tuple(sorted(a.wire for a in view.required)),

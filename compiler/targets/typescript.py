@@ -47,6 +47,7 @@ class TsEvent:
     method: str
     interface: str
     description: str
+    version: str
     fields: tuple[TsField, ...]
 
 
@@ -95,6 +96,7 @@ def ts_event(view: ev.EventView, context: tuple[str, ...]) -> TsEvent:
         method=camel_case(view.name),
         interface=pascal_case(view.name) + "Properties",
         description=view.event.description,
+        version=view.event.version,
         fields=tuple(_field(a) for a in view.explicit if a.wire not in context),
     )
 
@@ -167,6 +169,7 @@ def render(plan: Plan, *, source: str = DEFAULT_SOURCE) -> dict[PurePosixPath, s
         "envelope_rules": {a.wire: rule(a.prop, a.nullable) for a in ev.shared_envelope(plan)},
         "layer_events": ev.layer_events(plan),
         "methods": {e.name: e.method for e in events.values()},
+        "versions": {e.name: e.version for e in events.values()},
         "identity": plan.identity,
         "meta": meta_view(plan) if plan.meta is not None else None,
         "python_package": plan.codegen.python_package,

@@ -81,7 +81,7 @@ class AccountDeletedEmitter(TrackerCore):
     ) -> str | None:
         """The account was deleted.
 
-        `account_deleted`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `account_deleted` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "account_deleted",
@@ -106,7 +106,7 @@ class AccountDeletionStartedEmitter(TrackerCore):
     ) -> str | None:
         """The person started deleting the account.
 
-        `account_deletion_started`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `account_deletion_started` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "account_deletion_started",
@@ -131,7 +131,7 @@ class ActivationCompleteEmitter(TrackerCore):
     ) -> str | None:
         """Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it).
 
-        `activation_complete`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `activation_complete` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "activation_complete",
@@ -182,7 +182,7 @@ class AdClickEmitter(TrackerCore):
     ) -> str | None:
         """The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one.
 
-        `ad_click`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `ad_click` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "ad_click",
@@ -215,7 +215,7 @@ class ApiErrorEmitter(TrackerCore):
     ) -> str | None:
         """The backend answered with an error.
 
-        `api_error`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `api_error` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "api_error",
@@ -243,7 +243,7 @@ class AuthEmailDeliveredEmitter(TrackerCore):
     ) -> str | None:
         """The email provider (Resend) reported the auth email delivered.
 
-        `auth_email_delivered`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `auth_email_delivered` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "auth_email_delivered",
@@ -266,7 +266,7 @@ class AuthEmailLinkClickedEmitter(TrackerCore):
     ) -> str | None:
         """The person clicked the link in the auth email.
 
-        `auth_email_link_clicked`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `auth_email_link_clicked` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "auth_email_link_clicked",
@@ -289,7 +289,7 @@ class AuthEmailOpenedEmitter(TrackerCore):
     ) -> str | None:
         """The auth email was opened; optional and unreliable (image blocking).
 
-        `auth_email_opened`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `auth_email_opened` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "auth_email_opened",
@@ -314,7 +314,7 @@ class AuthEmailSentEmitter(TrackerCore):
     ) -> str | None:
         """The magic link or one-time code was sent.
 
-        `auth_email_sent`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `auth_email_sent` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "auth_email_sent",
@@ -347,7 +347,7 @@ class CheckoutStartedEmitter(TrackerCore):
     ) -> str | None:
         """Began a Stripe checkout.
 
-        `checkout_started`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `checkout_started` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "checkout_started",
@@ -380,7 +380,7 @@ class CheckoutStepEmitter(TrackerCore):
     ) -> str | None:
         """Reached a step inside checkout (optional granular funnel).
 
-        `checkout_step`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `checkout_step` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "checkout_step",
@@ -406,7 +406,7 @@ class CookieConsentUpdatedEmitter(TrackerCore):
     ) -> str | None:
         """The person changed the analytics or ads consent toggles.
 
-        `cookie_consent_updated`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `cookie_consent_updated` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "cookie_consent_updated",
@@ -434,7 +434,7 @@ class CreditsGrantedEmitter(TrackerCore):
     ) -> str | None:
         """Free credits were applied to the account.
 
-        `credits_granted`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `credits_granted` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "credits_granted",
@@ -494,7 +494,7 @@ class CtaClickEmitter(TrackerCore):
     ) -> str | None:
         """Clicked a call to action such as "Get Free Credits" or "Get Started".
 
-        `cta_click`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `cta_click` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "cta_click",
@@ -527,7 +527,7 @@ class DataExportRequestedEmitter(TrackerCore):
     ) -> str | None:
         """The person asked for an export of their data.
 
-        `data_export_requested`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `data_export_requested` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "data_export_requested",
@@ -552,7 +552,7 @@ class DownloadClickedEmitter(TrackerCore):
     ) -> str | None:
         """Clicked download on a finished output.
 
-        `download_clicked`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `download_clicked` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "download_clicked",
@@ -579,7 +579,7 @@ class DownloadCompletedEmitter(TrackerCore):
     ) -> str | None:
         """The download finished, where the browser can tell.
 
-        `download_completed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `download_completed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "download_completed",
@@ -607,7 +607,7 @@ class ErrorShownEmitter(TrackerCore):
     ) -> str | None:
         """The front end showed an error toast or modal.
 
-        `error_shown`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `error_shown` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "error_shown",
@@ -661,7 +661,7 @@ class FaqExpandEmitter(TrackerCore):
     ) -> str | None:
         """Expanded an FAQ entry; useful for objection analysis.
 
-        `faq_expand`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `faq_expand` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "faq_expand",
@@ -697,7 +697,7 @@ class InvoiceFailedEmitter(TrackerCore):
     ) -> str | None:
         """A payment failed.
 
-        `invoice_failed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `invoice_failed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "invoice_failed",
@@ -731,7 +731,7 @@ class JobCompletedReturningUserEmitter(TrackerCore):
     ) -> str | None:
         """A job completed for a returning user.
 
-        `job_completed_returning_user`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `job_completed_returning_user` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "job_completed_returning_user",
@@ -768,7 +768,7 @@ class JobCreatedEmitter(TrackerCore):
     ) -> str | None:
         """A job was submitted to the queue and its credit reserved.
 
-        `job_created`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `job_created` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "job_created",
@@ -819,7 +819,7 @@ class JobRefundedEmitter(TrackerCore):
     ) -> str | None:
         """The job's credit was returned after an unrecoverable failure.
 
-        `job_refunded`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `job_refunded` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "job_refunded",
@@ -860,7 +860,7 @@ class JobTimeoutEmitter(TrackerCore):
     ) -> str | None:
         """A job exceeded its time limit.
 
-        `job_timeout`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `job_timeout` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "job_timeout",
@@ -915,7 +915,7 @@ class LandingViewEmitter(TrackerCore):
     ) -> str | None:
         """First page view of a landing page from an ad or link.
 
-        `landing_view`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `landing_view` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "landing_view",
@@ -948,7 +948,7 @@ class LatencyBucketEmitter(TrackerCore):
     ) -> str | None:
         """End-to-end latency class of a finished job (<30s, 30-120s, >120s).
 
-        `latency_bucket`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `latency_bucket` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "latency_bucket",
@@ -978,7 +978,7 @@ class LoginSuccessEmitter(TrackerCore):
     ) -> str | None:
         """The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml).
 
-        `login_success`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `login_success` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "login_success",
@@ -1006,7 +1006,7 @@ class LowCreditsTopupClickedEmitter(TrackerCore):
     ) -> str | None:
         """Clicked top-up from the low-credits warning.
 
-        `low_credits_topup_clicked`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `low_credits_topup_clicked` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "low_credits_topup_clicked",
@@ -1031,7 +1031,7 @@ class LowCreditsWarningShownEmitter(TrackerCore):
     ) -> str | None:
         """The person saw the low-credits warning.
 
-        `low_credits_warning_shown`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `low_credits_warning_shown` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "low_credits_warning_shown",
@@ -1057,7 +1057,7 @@ class NotificationClickedEmitter(TrackerCore):
     ) -> str | None:
         """The person clicked a notification.
 
-        `notification_clicked`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `notification_clicked` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "notification_clicked",
@@ -1085,7 +1085,7 @@ class NotificationSentEmitter(TrackerCore):
     ) -> str | None:
         """A job-complete email or webhook was sent.
 
-        `notification_sent`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `notification_sent` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "notification_sent",
@@ -1138,7 +1138,7 @@ class OnboardingViewEmitter(TrackerCore):
     ) -> str | None:
         """Viewed the congratulations and instructions page.
 
-        `onboarding_view`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `onboarding_view` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "onboarding_view",
@@ -1169,7 +1169,7 @@ class PaywallViewEmitter(TrackerCore):
     ) -> str | None:
         """A paywall was shown because an action needs credits or a plan.
 
-        `paywall_view`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `paywall_view` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "paywall_view",
@@ -1202,7 +1202,7 @@ class PlanChangedEmitter(TrackerCore):
     ) -> str | None:
         """Upgraded or downgraded a subscription.
 
-        `plan_changed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `plan_changed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "plan_changed",
@@ -1271,7 +1271,7 @@ class PricingViewEmitter(TrackerCore):
     ) -> str | None:
         """Viewed the pricing page.
 
-        `pricing_view`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `pricing_view` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "pricing_view",
@@ -1335,7 +1335,7 @@ class ProcessingCompletedEmitter(TrackerCore):
     ) -> str | None:
         """The job finished successfully and the output is ready.
 
-        `processing_completed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `processing_completed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "processing_completed",
@@ -1414,7 +1414,7 @@ class ProcessingFailedEmitter(TrackerCore):
     ) -> str | None:
         """The job failed.
 
-        `processing_failed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `processing_failed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "processing_failed",
@@ -1454,7 +1454,7 @@ class ProcessingStartedEmitter(TrackerCore):
     ) -> str | None:
         """A worker picked up the job.
 
-        `processing_started`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `processing_started` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "processing_started",
@@ -1493,7 +1493,7 @@ class PurchaseCompletedEmitter(TrackerCore):
     ) -> str | None:
         """Paid for one-time credits or a subscription; the Monetized milestone.
 
-        `purchase_completed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `purchase_completed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "purchase_completed",
@@ -1550,7 +1550,7 @@ class RefundIssuedEmitter(TrackerCore):
     ) -> str | None:
         """Money was refunded.
 
-        `refund_issued`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `refund_issued` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "refund_issued",
@@ -1589,7 +1589,7 @@ class ReturnSessionEmitter(TrackerCore):
     ) -> str | None:
         """A session started at least 12 hours after the person's previous one.
 
-        `return_session`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `return_session` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "return_session",
@@ -1615,7 +1615,7 @@ class ShareClickedEmitter(TrackerCore):
     ) -> str | None:
         """Shared an output (copy link and the like).
 
-        `share_clicked`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `share_clicked` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "share_clicked",
@@ -1668,7 +1668,7 @@ class SignupStartEmitter(TrackerCore):
     ) -> str | None:
         """Began the signup flow.
 
-        `signup_start`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `signup_start` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "signup_start",
@@ -1700,7 +1700,7 @@ class SignupSubmitEmitter(TrackerCore):
     ) -> str | None:
         """Submitted the signup form.
 
-        `signup_submit`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `signup_submit` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "signup_submit",
@@ -1730,7 +1730,7 @@ class StorageErrorEmitter(TrackerCore):
     ) -> str | None:
         """A storage operation failed.
 
-        `storage_error`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `storage_error` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "storage_error",
@@ -1764,7 +1764,7 @@ class SubscriptionCanceledEmitter(TrackerCore):
     ) -> str | None:
         """The person canceled their subscription.
 
-        `subscription_canceled`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `subscription_canceled` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "subscription_canceled",
@@ -1800,7 +1800,7 @@ class SubscriptionRenewedEmitter(TrackerCore):
     ) -> str | None:
         """A subscription renewed for another period.
 
-        `subscription_renewed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `subscription_renewed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "subscription_renewed",
@@ -1850,7 +1850,7 @@ class SubscriptionStartedEmitter(TrackerCore):
     ) -> str | None:
         """A new subscription started.
 
-        `subscription_started`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `subscription_started` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "subscription_started",
@@ -1901,7 +1901,7 @@ class TopupPurchasedEmitter(TrackerCore):
     ) -> str | None:
         """Bought a credit pack.
 
-        `topup_purchased`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `topup_purchased` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "topup_purchased",
@@ -1941,7 +1941,7 @@ class UploadCompletedEmitter(TrackerCore):
     ) -> str | None:
         """The file upload finished.
 
-        `upload_completed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `upload_completed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "upload_completed",
@@ -1972,7 +1972,7 @@ class UploadReturningUserEmitter(TrackerCore):
     ) -> str | None:
         """First upload in a returning session.
 
-        `upload_returning_user`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `upload_returning_user` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "upload_returning_user",
@@ -2003,7 +2003,7 @@ class UploadStartedEmitter(TrackerCore):
     ) -> str | None:
         """Began uploading a file.
 
-        `upload_started`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `upload_started` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "upload_started",
@@ -2061,7 +2061,7 @@ class UploadViewEmitter(TrackerCore):
     ) -> str | None:
         """Viewed the upload screen.
 
-        `upload_view`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `upload_view` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "upload_view",
@@ -2096,7 +2096,7 @@ class WatermarkDetectedEmitter(TrackerCore):
     ) -> str | None:
         """The detector identified the watermark's platform and position.
 
-        `watermark_detected`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `watermark_detected` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "watermark_detected",

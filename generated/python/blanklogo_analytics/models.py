@@ -127,7 +127,7 @@ class EnvelopeProperties(BaseModel):
 
 class ErrorShownProperties(EnvelopeProperties):
     """
-    Properties of `error_shown`: The front end showed an error toast or modal.
+    Properties of `error_shown` (version 1.0.0): The front end showed an error toast or modal.
     """
 
     model_config = ConfigDict(
@@ -149,7 +149,7 @@ class ErrorShownProperties(EnvelopeProperties):
 
 class FaqExpandProperties(EnvelopeProperties):
     """
-    Properties of `faq_expand`: Expanded an FAQ entry; useful for objection analysis.
+    Properties of `faq_expand` (version 1.0.0): Expanded an FAQ entry; useful for objection analysis.
     """
 
     model_config = ConfigDict(
@@ -197,7 +197,7 @@ class FaqExpandProperties(EnvelopeProperties):
 
 class InvoiceFailedProperties(EnvelopeProperties):
     """
-    Properties of `invoice_failed`: A payment failed.
+    Properties of `invoice_failed` (version 1.0.0): A payment failed.
     """
 
     model_config = ConfigDict(
@@ -231,7 +231,7 @@ class InvoiceFailedProperties(EnvelopeProperties):
 
 class JobCompletedReturningUserProperties(EnvelopeProperties):
     """
-    Properties of `job_completed_returning_user`: A job completed for a returning user.
+    Properties of `job_completed_returning_user` (version 1.0.0): A job completed for a returning user.
     """
 
     model_config = ConfigDict(
@@ -249,7 +249,7 @@ class JobCompletedReturningUserProperties(EnvelopeProperties):
 
 class JobCreatedProperties(EnvelopeProperties):
     """
-    Properties of `job_created`: A job was submitted to the queue and its credit reserved.
+    Properties of `job_created` (version 1.0.0): A job was submitted to the queue and its credit reserved.
     """
 
     model_config = ConfigDict(
@@ -303,7 +303,7 @@ class JobCreatedProperties(EnvelopeProperties):
 
 class JobRefundedProperties(EnvelopeProperties):
     """
-    Properties of `job_refunded`: The job's credit was returned after an unrecoverable failure.
+    Properties of `job_refunded` (version 1.0.0): The job's credit was returned after an unrecoverable failure.
     """
 
     model_config = ConfigDict(
@@ -344,7 +344,7 @@ class JobRefundedProperties(EnvelopeProperties):
 
 class JobTimeoutProperties(EnvelopeProperties):
     """
-    Properties of `job_timeout`: A job exceeded its time limit.
+    Properties of `job_timeout` (version 1.0.0): A job exceeded its time limit.
     """
 
     model_config = ConfigDict(
@@ -370,7 +370,7 @@ class JobTimeoutProperties(EnvelopeProperties):
 
 class LandingViewProperties(EnvelopeProperties):
     """
-    Properties of `landing_view`: First page view of a landing page from an ad or link.
+    Properties of `landing_view` (version 1.0.0): First page view of a landing page from an ad or link.
     """
 
     model_config = ConfigDict(
@@ -418,7 +418,7 @@ class LandingViewProperties(EnvelopeProperties):
 
 class LatencyBucketProperties(EnvelopeProperties):
     """
-    Properties of `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s).
+    Properties of `latency_bucket` (version 1.0.0): End-to-end latency class of a finished job (<30s, 30-120s, >120s).
     """
 
     model_config = ConfigDict(
@@ -444,7 +444,7 @@ class LatencyBucketProperties(EnvelopeProperties):
 
 class LoginSuccessProperties(EnvelopeProperties):
     """
-    Properties of `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml).
+    Properties of `login_success` (version 1.0.0): The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml).
     """
 
     model_config = ConfigDict(
@@ -466,7 +466,7 @@ class LoginSuccessProperties(EnvelopeProperties):
 
 class LowCreditsTopupClickedProperties(EnvelopeProperties):
     """
-    Properties of `low_credits_topup_clicked`: Clicked top-up from the low-credits warning.
+    Properties of `low_credits_topup_clicked` (version 1.0.0): Clicked top-up from the low-credits warning.
     """
 
     model_config = ConfigDict(
@@ -484,7 +484,7 @@ class LowCreditsTopupClickedProperties(EnvelopeProperties):
 
 class LowCreditsWarningShownProperties(EnvelopeProperties):
     """
-    Properties of `low_credits_warning_shown`: The person saw the low-credits warning.
+    Properties of `low_credits_warning_shown` (version 1.0.0): The person saw the low-credits warning.
     """
 
     model_config = ConfigDict(
@@ -498,7 +498,7 @@ class LowCreditsWarningShownProperties(EnvelopeProperties):
 
 class NotificationClickedProperties(EnvelopeProperties):
     """
-    Properties of `notification_clicked`: The person clicked a notification.
+    Properties of `notification_clicked` (version 1.0.0): The person clicked a notification.
     """
 
     model_config = ConfigDict(
@@ -520,7 +520,7 @@ class NotificationClickedProperties(EnvelopeProperties):
 
 class NotificationSentProperties(EnvelopeProperties):
     """
-    Properties of `notification_sent`: A job-complete email or webhook was sent.
+    Properties of `notification_sent` (version 1.0.0): A job-complete email or webhook was sent.
     """
 
     model_config = ConfigDict(
@@ -542,7 +542,7 @@ class NotificationSentProperties(EnvelopeProperties):
 
 class OnboardingViewProperties(EnvelopeProperties):
     """
-    Properties of `onboarding_view`: Viewed the congratulations and instructions page.
+    Properties of `onboarding_view` (version 1.0.0): Viewed the congratulations and instructions page.
     """
 
     model_config = ConfigDict(
@@ -586,7 +586,7 @@ class OnboardingViewProperties(EnvelopeProperties):
 
 class PaywallViewProperties(EnvelopeProperties):
     """
-    Properties of `paywall_view`: A paywall was shown because an action needs credits or a plan.
+    Properties of `paywall_view` (version 1.0.0): A paywall was shown because an action needs credits or a plan.
     """
 
     model_config = ConfigDict(
@@ -608,7 +608,7 @@ class PaywallViewProperties(EnvelopeProperties):
 
 class PlanChangedProperties(EnvelopeProperties):
     """
-    Properties of `plan_changed`: Upgraded or downgraded a subscription.
+    Properties of `plan_changed` (version 1.0.0): Upgraded or downgraded a subscription.
     """
 
     model_config = ConfigDict(
@@ -646,7 +646,7 @@ class PlanChangedProperties(EnvelopeProperties):
 
 class PricingViewProperties(EnvelopeProperties):
     """
-    Properties of `pricing_view`: Viewed the pricing page.
+    Properties of `pricing_view` (version 1.0.0): Viewed the pricing page.
     """
 
     model_config = ConfigDict(
@@ -698,7 +698,7 @@ class PricingViewProperties(EnvelopeProperties):
 
 class ProcessingCompletedProperties(EnvelopeProperties):
     """
-    Properties of `processing_completed`: The job finished successfully and the output is ready.
+    Properties of `processing_completed` (version 1.0.0): The job finished successfully and the output is ready.
     """
 
     model_config = ConfigDict(
@@ -801,7 +801,7 @@ class ProcessingCompletedProperties(EnvelopeProperties):
 
 class ProcessingFailedProperties(EnvelopeProperties):
     """
-    Properties of `processing_failed`: The job failed.
+    Properties of `processing_failed` (version 1.0.0): The job failed.
     """
 
     model_config = ConfigDict(
@@ -868,7 +868,7 @@ class ProcessingFailedProperties(EnvelopeProperties):
 
 class ProcessingStartedProperties(EnvelopeProperties):
     """
-    Properties of `processing_started`: A worker picked up the job.
+    Properties of `processing_started` (version 1.0.0): A worker picked up the job.
     """
 
     model_config = ConfigDict(
@@ -894,7 +894,7 @@ class ProcessingStartedProperties(EnvelopeProperties):
 
 class PurchaseCompletedProperties(EnvelopeProperties):
     """
-    Properties of `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone.
+    Properties of `purchase_completed` (version 1.0.0): Paid for one-time credits or a subscription; the Monetized milestone.
     """
 
     model_config = ConfigDict(
@@ -952,7 +952,7 @@ class PurchaseCompletedProperties(EnvelopeProperties):
 
 class RefundIssuedProperties(EnvelopeProperties):
     """
-    Properties of `refund_issued`: Money was refunded.
+    Properties of `refund_issued` (version 1.0.0): Money was refunded.
     """
 
     model_config = ConfigDict(
@@ -982,7 +982,7 @@ class RefundIssuedProperties(EnvelopeProperties):
 
 class ReturnSessionProperties(EnvelopeProperties):
     """
-    Properties of `return_session`: A session started at least 12 hours after the person's previous one.
+    Properties of `return_session` (version 1.0.0): A session started at least 12 hours after the person's previous one.
     """
 
     model_config = ConfigDict(
@@ -1000,7 +1000,7 @@ class ReturnSessionProperties(EnvelopeProperties):
 
 class ShareClickedProperties(EnvelopeProperties):
     """
-    Properties of `share_clicked`: Shared an output (copy link and the like).
+    Properties of `share_clicked` (version 1.0.0): Shared an output (copy link and the like).
     """
 
     model_config = ConfigDict(
@@ -1018,7 +1018,7 @@ class ShareClickedProperties(EnvelopeProperties):
 
 class SignupStartProperties(EnvelopeProperties):
     """
-    Properties of `signup_start`: Began the signup flow.
+    Properties of `signup_start` (version 1.0.0): Began the signup flow.
     """
 
     model_config = ConfigDict(
@@ -1066,7 +1066,7 @@ class SignupStartProperties(EnvelopeProperties):
 
 class SignupSubmitProperties(EnvelopeProperties):
     """
-    Properties of `signup_submit`: Submitted the signup form.
+    Properties of `signup_submit` (version 1.0.0): Submitted the signup form.
     """
 
     model_config = ConfigDict(
@@ -1088,7 +1088,7 @@ class SignupSubmitProperties(EnvelopeProperties):
 
 class StorageErrorProperties(EnvelopeProperties):
     """
-    Properties of `storage_error`: A storage operation failed.
+    Properties of `storage_error` (version 1.0.0): A storage operation failed.
     """
 
     model_config = ConfigDict(
@@ -1118,7 +1118,7 @@ class StorageErrorProperties(EnvelopeProperties):
 
 class SubscriptionCanceledProperties(EnvelopeProperties):
     """
-    Properties of `subscription_canceled`: The person canceled their subscription.
+    Properties of `subscription_canceled` (version 1.0.0): The person canceled their subscription.
     """
 
     model_config = ConfigDict(
@@ -1146,7 +1146,7 @@ class SubscriptionCanceledProperties(EnvelopeProperties):
 
 class SubscriptionRenewedProperties(EnvelopeProperties):
     """
-    Properties of `subscription_renewed`: A subscription renewed for another period.
+    Properties of `subscription_renewed` (version 1.0.0): A subscription renewed for another period.
     """
 
     model_config = ConfigDict(
@@ -1188,7 +1188,7 @@ class SubscriptionRenewedProperties(EnvelopeProperties):
 
 class SubscriptionStartedProperties(EnvelopeProperties):
     """
-    Properties of `subscription_started`: A new subscription started.
+    Properties of `subscription_started` (version 1.0.0): A new subscription started.
     """
 
     model_config = ConfigDict(
@@ -1230,7 +1230,7 @@ class SubscriptionStartedProperties(EnvelopeProperties):
 
 class TopupPurchasedProperties(EnvelopeProperties):
     """
-    Properties of `topup_purchased`: Bought a credit pack.
+    Properties of `topup_purchased` (version 1.0.0): Bought a credit pack.
     """
 
     model_config = ConfigDict(
@@ -1272,7 +1272,7 @@ class TopupPurchasedProperties(EnvelopeProperties):
 
 class UploadCompletedProperties(EnvelopeProperties):
     """
-    Properties of `upload_completed`: The file upload finished.
+    Properties of `upload_completed` (version 1.0.0): The file upload finished.
     """
 
     model_config = ConfigDict(
@@ -1310,7 +1310,7 @@ class UploadCompletedProperties(EnvelopeProperties):
 
 class UploadReturningUserProperties(EnvelopeProperties):
     """
-    Properties of `upload_returning_user`: First upload in a returning session.
+    Properties of `upload_returning_user` (version 1.0.0): First upload in a returning session.
     """
 
     model_config = ConfigDict(
@@ -1328,7 +1328,7 @@ class UploadReturningUserProperties(EnvelopeProperties):
 
 class UploadStartedProperties(EnvelopeProperties):
     """
-    Properties of `upload_started`: Began uploading a file.
+    Properties of `upload_started` (version 1.0.0): Began uploading a file.
     """
 
     model_config = ConfigDict(
@@ -1366,7 +1366,7 @@ class UploadStartedProperties(EnvelopeProperties):
 
 class UploadViewProperties(EnvelopeProperties):
     """
-    Properties of `upload_view`: Viewed the upload screen.
+    Properties of `upload_view` (version 1.0.0): Viewed the upload screen.
     """
 
     model_config = ConfigDict(
@@ -1414,7 +1414,7 @@ class UploadViewProperties(EnvelopeProperties):
 
 class WatermarkDetectedProperties(EnvelopeProperties):
     """
-    Properties of `watermark_detected`: The detector identified the watermark's platform and position.
+    Properties of `watermark_detected` (version 1.0.0): The detector identified the watermark's platform and position.
     """
 
     model_config = ConfigDict(
@@ -1442,7 +1442,7 @@ class WatermarkDetectedProperties(EnvelopeProperties):
 
 class AccountDeletedProperties(EnvelopeProperties):
     """
-    Properties of `account_deleted`: The account was deleted.
+    Properties of `account_deleted` (version 1.0.0): The account was deleted.
     """
 
     model_config = ConfigDict(
@@ -1452,7 +1452,7 @@ class AccountDeletedProperties(EnvelopeProperties):
 
 class AccountDeletionStartedProperties(EnvelopeProperties):
     """
-    Properties of `account_deletion_started`: The person started deleting the account.
+    Properties of `account_deletion_started` (version 1.0.0): The person started deleting the account.
     """
 
     model_config = ConfigDict(
@@ -1466,7 +1466,7 @@ class AccountDeletionStartedProperties(EnvelopeProperties):
 
 class ActivationCompleteProperties(EnvelopeProperties):
     """
-    Properties of `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it).
+    Properties of `activation_complete` (version 1.0.0): Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it).
     """
 
     model_config = ConfigDict(
@@ -1476,7 +1476,7 @@ class ActivationCompleteProperties(EnvelopeProperties):
 
 class AdClickProperties(EnvelopeProperties):
     """
-    Properties of `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one.
+    Properties of `ad_click` (version 1.0.0): The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one.
     """
 
     model_config = ConfigDict(
@@ -1520,7 +1520,7 @@ class AdClickProperties(EnvelopeProperties):
 
 class ApiErrorProperties(EnvelopeProperties):
     """
-    Properties of `api_error`: The backend answered with an error.
+    Properties of `api_error` (version 1.0.0): The backend answered with an error.
     """
 
     model_config = ConfigDict(
@@ -1550,7 +1550,7 @@ class ApiErrorProperties(EnvelopeProperties):
 
 class AuthEmailDeliveredProperties(EnvelopeProperties):
     """
-    Properties of `auth_email_delivered`: The email provider (Resend) reported the auth email delivered.
+    Properties of `auth_email_delivered` (version 1.0.0): The email provider (Resend) reported the auth email delivered.
     """
 
     model_config = ConfigDict(
@@ -1564,7 +1564,7 @@ class AuthEmailDeliveredProperties(EnvelopeProperties):
 
 class AuthEmailLinkClickedProperties(EnvelopeProperties):
     """
-    Properties of `auth_email_link_clicked`: The person clicked the link in the auth email.
+    Properties of `auth_email_link_clicked` (version 1.0.0): The person clicked the link in the auth email.
     """
 
     model_config = ConfigDict(
@@ -1574,7 +1574,7 @@ class AuthEmailLinkClickedProperties(EnvelopeProperties):
 
 class AuthEmailOpenedProperties(EnvelopeProperties):
     """
-    Properties of `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking).
+    Properties of `auth_email_opened` (version 1.0.0): The auth email was opened; optional and unreliable (image blocking).
     """
 
     model_config = ConfigDict(
@@ -1588,7 +1588,7 @@ class AuthEmailOpenedProperties(EnvelopeProperties):
 
 class AuthEmailSentProperties(EnvelopeProperties):
     """
-    Properties of `auth_email_sent`: The magic link or one-time code was sent.
+    Properties of `auth_email_sent` (version 1.0.0): The magic link or one-time code was sent.
     """
 
     model_config = ConfigDict(
@@ -1606,7 +1606,7 @@ class AuthEmailSentProperties(EnvelopeProperties):
 
 class CheckoutStartedProperties(EnvelopeProperties):
     """
-    Properties of `checkout_started`: Began a Stripe checkout.
+    Properties of `checkout_started` (version 1.0.0): Began a Stripe checkout.
     """
 
     model_config = ConfigDict(
@@ -1652,7 +1652,7 @@ class CheckoutStartedProperties(EnvelopeProperties):
 
 class CheckoutStepProperties(EnvelopeProperties):
     """
-    Properties of `checkout_step`: Reached a step inside checkout (optional granular funnel).
+    Properties of `checkout_step` (version 1.0.0): Reached a step inside checkout (optional granular funnel).
     """
 
     model_config = ConfigDict(
@@ -1670,7 +1670,7 @@ class CheckoutStepProperties(EnvelopeProperties):
 
 class CookieConsentUpdatedProperties(EnvelopeProperties):
     """
-    Properties of `cookie_consent_updated`: The person changed the analytics or ads consent toggles.
+    Properties of `cookie_consent_updated` (version 1.0.0): The person changed the analytics or ads consent toggles.
     """
 
     model_config = ConfigDict(
@@ -1688,7 +1688,7 @@ class CookieConsentUpdatedProperties(EnvelopeProperties):
 
 class CreditsGrantedProperties(EnvelopeProperties):
     """
-    Properties of `credits_granted`: Free credits were applied to the account.
+    Properties of `credits_granted` (version 1.0.0): Free credits were applied to the account.
     """
 
     model_config = ConfigDict(
@@ -1710,7 +1710,7 @@ class CreditsGrantedProperties(EnvelopeProperties):
 
 class CtaClickProperties(EnvelopeProperties):
     """
-    Properties of `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started".
+    Properties of `cta_click` (version 1.0.0): Clicked a call to action such as "Get Free Credits" or "Get Started".
     """
 
     model_config = ConfigDict(
@@ -1770,7 +1770,7 @@ class CtaClickProperties(EnvelopeProperties):
 
 class DataExportRequestedProperties(EnvelopeProperties):
     """
-    Properties of `data_export_requested`: The person asked for an export of their data.
+    Properties of `data_export_requested` (version 1.0.0): The person asked for an export of their data.
     """
 
     model_config = ConfigDict(
@@ -1780,7 +1780,7 @@ class DataExportRequestedProperties(EnvelopeProperties):
 
 class DownloadClickedProperties(EnvelopeProperties):
     """
-    Properties of `download_clicked`: Clicked download on a finished output.
+    Properties of `download_clicked` (version 1.0.0): Clicked download on a finished output.
     """
 
     model_config = ConfigDict(
@@ -1798,7 +1798,7 @@ class DownloadClickedProperties(EnvelopeProperties):
 
 class DownloadCompletedProperties(EnvelopeProperties):
     """
-    Properties of `download_completed`: The download finished, where the browser can tell.
+    Properties of `download_completed` (version 1.0.0): The download finished, where the browser can tell.
     """
 
     model_config = ConfigDict(

@@ -44,13 +44,19 @@ export interface EnvelopeFields {
   landing_variant_id?: string | null;
 }
 
-/** `account_deleted`: The account was deleted. */
+/**
+ * `account_deleted`: The account was deleted.
+ * @version 1.0.0
+ */
 export interface AccountDeletedProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
 }
 
-/** `account_deletion_started`: The person started deleting the account. */
+/**
+ * `account_deletion_started`: The person started deleting the account.
+ * @version 1.0.0
+ */
 export interface AccountDeletionStartedProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
@@ -58,13 +64,19 @@ export interface AccountDeletionStartedProperties extends EnvelopeFields {
   deletion_reason?: string | null;
 }
 
-/** `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it). */
+/**
+ * `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it).
+ * @version 1.0.0
+ */
 export interface ActivationCompleteProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
 }
 
-/** `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one. */
+/**
+ * `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one.
+ * @version 1.0.0
+ */
 export interface AdClickProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
@@ -80,7 +92,10 @@ export interface AdClickProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `api_error`: The backend answered with an error. */
+/**
+ * `api_error`: The backend answered with an error.
+ * @version 1.0.0
+ */
 export interface ApiErrorProperties extends EnvelopeFields {
   /** API route that failed, as a template (/api/jobs/:id). */
   endpoint: string;
@@ -94,23 +109,35 @@ export interface ApiErrorProperties extends EnvelopeFields {
   job_id?: string;
 }
 
-/** `auth_email_delivered`: The email provider (Resend) reported the auth email delivered. */
+/**
+ * `auth_email_delivered`: The email provider (Resend) reported the auth email delivered.
+ * @version 1.0.0
+ */
 export interface AuthEmailDeliveredProperties extends EnvelopeFields {
   /** Kind of email domain (§9G), a safe stand-in for the address itself. */
   email_domain_type?: "gmail" | "work" | "custom" | "other";
 }
 
-/** `auth_email_link_clicked`: The person clicked the link in the auth email. */
+/**
+ * `auth_email_link_clicked`: The person clicked the link in the auth email.
+ * @version 1.0.0
+ */
 export interface AuthEmailLinkClickedProperties extends EnvelopeFields {
 }
 
-/** `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking). */
+/**
+ * `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking).
+ * @version 1.0.0
+ */
 export interface AuthEmailOpenedProperties extends EnvelopeFields {
   /** Kind of email domain (§9G), a safe stand-in for the address itself. */
   email_domain_type?: "gmail" | "work" | "custom" | "other";
 }
 
-/** `auth_email_sent`: The magic link or one-time code was sent. */
+/**
+ * `auth_email_sent`: The magic link or one-time code was sent.
+ * @version 1.0.0
+ */
 export interface AuthEmailSentProperties extends EnvelopeFields {
   /** How the person signs in. */
   auth_method: "magic_link" | "otp" | "google";
@@ -118,7 +145,10 @@ export interface AuthEmailSentProperties extends EnvelopeFields {
   email_domain_type?: "gmail" | "work" | "custom" | "other";
 }
 
-/** `checkout_started`: Began a Stripe checkout. */
+/**
+ * `checkout_started`: Began a Stripe checkout.
+ * @version 1.0.0
+ */
 export interface CheckoutStartedProperties extends EnvelopeFields {
   /** Product sku (for example pro_monthly, pack_50). */
   sku: string;
@@ -140,7 +170,10 @@ export interface CheckoutStartedProperties extends EnvelopeFields {
   payment_provider?: "stripe";
 }
 
-/** `checkout_step`: Reached a step inside checkout (optional granular funnel). */
+/**
+ * `checkout_step`: Reached a step inside checkout (optional granular funnel).
+ * @version 1.0.0
+ */
 export interface CheckoutStepProperties extends EnvelopeFields {
   /** Product sku (for example pro_monthly, pack_50). */
   sku: string;
@@ -148,7 +181,10 @@ export interface CheckoutStepProperties extends EnvelopeFields {
   checkout_step_name: "plan_selected" | "details_entered" | "payment_submitted";
 }
 
-/** `cookie_consent_updated`: The person changed the analytics or ads consent toggles. */
+/**
+ * `cookie_consent_updated`: The person changed the analytics or ads consent toggles.
+ * @version 1.0.0
+ */
 export interface CookieConsentUpdatedProperties extends EnvelopeFields {
   /** Consent to analytics cookies (§9G consent_state). */
   analytics_allowed: boolean;
@@ -156,7 +192,10 @@ export interface CookieConsentUpdatedProperties extends EnvelopeFields {
   ads_allowed: boolean;
 }
 
-/** `credits_granted`: Free credits were applied to the account. */
+/**
+ * `credits_granted`: Free credits were applied to the account.
+ * @version 1.0.0
+ */
 export interface CreditsGrantedProperties extends EnvelopeFields {
   /** Credits added to the balance. */
   credits_added: number;
@@ -168,7 +207,10 @@ export interface CreditsGrantedProperties extends EnvelopeFields {
   user_id: string;
 }
 
-/** `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started". */
+/**
+ * `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started".
+ * @version 1.0.0
+ */
 export interface CtaClickProperties extends EnvelopeFields {
   /** Which call to action was clicked. */
   cta_id: "get_free_credits" | "get_started" | "pricing_cta" | "nav_signup";
@@ -192,13 +234,19 @@ export interface CtaClickProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `data_export_requested`: The person asked for an export of their data. */
+/**
+ * `data_export_requested`: The person asked for an export of their data.
+ * @version 1.0.0
+ */
 export interface DataExportRequestedProperties extends EnvelopeFields {
   /** BlankLogo user id (usr_...), null before login. */
   user_id: string;
 }
 
-/** `download_clicked`: Clicked download on a finished output. */
+/**
+ * `download_clicked`: Clicked download on a finished output.
+ * @version 1.0.0
+ */
 export interface DownloadClickedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -206,7 +254,10 @@ export interface DownloadClickedProperties extends EnvelopeFields {
   download_attempt?: number;
 }
 
-/** `download_completed`: The download finished, where the browser can tell. */
+/**
+ * `download_completed`: The download finished, where the browser can tell.
+ * @version 1.0.0
+ */
 export interface DownloadCompletedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -216,7 +267,10 @@ export interface DownloadCompletedProperties extends EnvelopeFields {
   video_bytes?: number;
 }
 
-/** `error_shown`: The front end showed an error toast or modal. */
+/**
+ * `error_shown`: The front end showed an error toast or modal.
+ * @version 1.0.0
+ */
 export interface ErrorShownProperties extends EnvelopeFields {
   /** Machine-readable error code, null when there was no error. */
   error_code: string | null;
@@ -226,7 +280,10 @@ export interface ErrorShownProperties extends EnvelopeFields {
   job_id?: string;
 }
 
-/** `faq_expand`: Expanded an FAQ entry; useful for objection analysis. */
+/**
+ * `faq_expand`: Expanded an FAQ entry; useful for objection analysis.
+ * @version 1.0.0
+ */
 export interface FaqExpandProperties extends EnvelopeFields {
   /** Topic of the FAQ entry that was expanded. */
   faq_topic: string;
@@ -244,7 +301,10 @@ export interface FaqExpandProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `invoice_failed`: A payment failed. */
+/**
+ * `invoice_failed`: A payment failed.
+ * @version 1.0.0
+ */
 export interface InvoiceFailedProperties extends EnvelopeFields {
   /** Stripe invoice id. */
   invoice_id: string;
@@ -262,7 +322,10 @@ export interface InvoiceFailedProperties extends EnvelopeFields {
   decline_code?: string | null;
 }
 
-/** `job_completed_returning_user`: A job completed for a returning user. */
+/**
+ * `job_completed_returning_user`: A job completed for a returning user.
+ * @version 1.0.0
+ */
 export interface JobCompletedReturningUserProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -272,7 +335,10 @@ export interface JobCompletedReturningUserProperties extends EnvelopeFields {
   hours_since_last_session?: number;
 }
 
-/** `job_created`: A job was submitted to the queue and its credit reserved. */
+/**
+ * `job_created`: A job was submitted to the queue and its credit reserved.
+ * @version 1.0.0
+ */
 export interface JobCreatedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -300,7 +366,10 @@ export interface JobCreatedProperties extends EnvelopeFields {
   audio_present?: boolean;
 }
 
-/** `job_refunded`: The job's credit was returned after an unrecoverable failure. */
+/**
+ * `job_refunded`: The job's credit was returned after an unrecoverable failure.
+ * @version 1.0.0
+ */
 export interface JobRefundedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -316,7 +385,10 @@ export interface JobRefundedProperties extends EnvelopeFields {
   failure_reason_code?: "timeout" | "unsupported_format" | "no_watermark_detected" | "inpaint_failed" | "file_too_large" | "storage_error" | "internal_error" | null;
 }
 
-/** `job_timeout`: A job exceeded its time limit. */
+/**
+ * `job_timeout`: A job exceeded its time limit.
+ * @version 1.0.0
+ */
 export interface JobTimeoutProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -328,7 +400,10 @@ export interface JobTimeoutProperties extends EnvelopeFields {
   retry_count?: number;
 }
 
-/** `landing_view`: First page view of a landing page from an ad or link. */
+/**
+ * `landing_view`: First page view of a landing page from an ad or link.
+ * @version 1.0.0
+ */
 export interface LandingViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
@@ -346,7 +421,10 @@ export interface LandingViewProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s). */
+/**
+ * `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s).
+ * @version 1.0.0
+ */
 export interface LatencyBucketProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -358,7 +436,10 @@ export interface LatencyBucketProperties extends EnvelopeFields {
   queue_wait_ms?: number;
 }
 
-/** `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml). */
+/**
+ * `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml).
+ * @version 1.0.0
+ */
 export interface LoginSuccessProperties extends EnvelopeFields {
   /** How the person signs in. */
   auth_method: "magic_link" | "otp" | "google";
@@ -370,7 +451,10 @@ export interface LoginSuccessProperties extends EnvelopeFields {
   account_age_days?: number;
 }
 
-/** `low_credits_topup_clicked`: Clicked top-up from the low-credits warning. */
+/**
+ * `low_credits_topup_clicked`: Clicked top-up from the low-credits warning.
+ * @version 1.0.0
+ */
 export interface LowCreditsTopupClickedProperties extends EnvelopeFields {
   /** Current credit balance. */
   credits_balance: number;
@@ -378,13 +462,19 @@ export interface LowCreditsTopupClickedProperties extends EnvelopeFields {
   sku?: string;
 }
 
-/** `low_credits_warning_shown`: The person saw the low-credits warning. */
+/**
+ * `low_credits_warning_shown`: The person saw the low-credits warning.
+ * @version 1.0.0
+ */
 export interface LowCreditsWarningShownProperties extends EnvelopeFields {
   /** Current credit balance. */
   credits_balance: number;
 }
 
-/** `notification_clicked`: The person clicked a notification. */
+/**
+ * `notification_clicked`: The person clicked a notification.
+ * @version 1.0.0
+ */
 export interface NotificationClickedProperties extends EnvelopeFields {
   /** Channel a notification went through. */
   notification_channel: "email" | "webhook";
@@ -394,7 +484,10 @@ export interface NotificationClickedProperties extends EnvelopeFields {
   job_id?: string;
 }
 
-/** `notification_sent`: A job-complete email or webhook was sent. */
+/**
+ * `notification_sent`: A job-complete email or webhook was sent.
+ * @version 1.0.0
+ */
 export interface NotificationSentProperties extends EnvelopeFields {
   /** Channel a notification went through. */
   notification_channel: "email" | "webhook";
@@ -404,7 +497,10 @@ export interface NotificationSentProperties extends EnvelopeFields {
   job_id?: string;
 }
 
-/** `onboarding_view`: Viewed the congratulations and instructions page. */
+/**
+ * `onboarding_view`: Viewed the congratulations and instructions page.
+ * @version 1.0.0
+ */
 export interface OnboardingViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
@@ -420,7 +516,10 @@ export interface OnboardingViewProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `paywall_view`: A paywall was shown because an action needs credits or a plan. */
+/**
+ * `paywall_view`: A paywall was shown because an action needs credits or a plan.
+ * @version 1.0.0
+ */
 export interface PaywallViewProperties extends EnvelopeFields {
   /** Why the paywall was shown. */
   paywall_reason: "out_of_credits" | "premium_mode" | "file_too_large";
@@ -430,7 +529,10 @@ export interface PaywallViewProperties extends EnvelopeFields {
   page_path?: string;
 }
 
-/** `plan_changed`: Upgraded or downgraded a subscription. */
+/**
+ * `plan_changed`: Upgraded or downgraded a subscription.
+ * @version 1.0.0
+ */
 export interface PlanChangedProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
@@ -450,7 +552,10 @@ export interface PlanChangedProperties extends EnvelopeFields {
   currency?: string;
 }
 
-/** `pricing_view`: Viewed the pricing page. */
+/**
+ * `pricing_view`: Viewed the pricing page.
+ * @version 1.0.0
+ */
 export interface PricingViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
@@ -470,7 +575,10 @@ export interface PricingViewProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `processing_completed`: The job finished successfully and the output is ready. */
+/**
+ * `processing_completed`: The job finished successfully and the output is ready.
+ * @version 1.0.0
+ */
 export interface ProcessingCompletedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -516,7 +624,10 @@ export interface ProcessingCompletedProperties extends EnvelopeFields {
   audio_present?: boolean;
 }
 
-/** `processing_failed`: The job failed. */
+/**
+ * `processing_failed`: The job failed.
+ * @version 1.0.0
+ */
 export interface ProcessingFailedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -544,7 +655,10 @@ export interface ProcessingFailedProperties extends EnvelopeFields {
   detected_platform?: "tiktok" | "sora" | "runway" | "pika" | "kling" | "veo" | "capcut" | "unknown";
 }
 
-/** `processing_started`: A worker picked up the job. */
+/**
+ * `processing_started`: A worker picked up the job.
+ * @version 1.0.0
+ */
 export interface ProcessingStartedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -556,7 +670,10 @@ export interface ProcessingStartedProperties extends EnvelopeFields {
   retry_count?: number;
 }
 
-/** `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone. */
+/**
+ * `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone.
+ * @version 1.0.0
+ */
 export interface PurchaseCompletedProperties extends EnvelopeFields {
   /** Order id (the Stripe checkout session or payment intent). */
   order_id: string;
@@ -586,7 +703,10 @@ export interface PurchaseCompletedProperties extends EnvelopeFields {
   subscription_id?: string;
 }
 
-/** `refund_issued`: Money was refunded. */
+/**
+ * `refund_issued`: Money was refunded.
+ * @version 1.0.0
+ */
 export interface RefundIssuedProperties extends EnvelopeFields {
   /** Order id (the Stripe checkout session or payment intent). */
   order_id: string;
@@ -602,7 +722,10 @@ export interface RefundIssuedProperties extends EnvelopeFields {
   refund_reason?: string | null;
 }
 
-/** `return_session`: A session started at least 12 hours after the person's previous one. */
+/**
+ * `return_session`: A session started at least 12 hours after the person's previous one.
+ * @version 1.0.0
+ */
 export interface ReturnSessionProperties extends EnvelopeFields {
   /** Hours since the end of the person's previous session. */
   hours_since_last_session: number;
@@ -610,7 +733,10 @@ export interface ReturnSessionProperties extends EnvelopeFields {
   session_number?: number;
 }
 
-/** `share_clicked`: Shared an output (copy link and the like). */
+/**
+ * `share_clicked`: Shared an output (copy link and the like).
+ * @version 1.0.0
+ */
 export interface ShareClickedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;
@@ -618,7 +744,10 @@ export interface ShareClickedProperties extends EnvelopeFields {
   share_method: "copy_link" | "native_share";
 }
 
-/** `signup_start`: Began the signup flow. */
+/**
+ * `signup_start`: Began the signup flow.
+ * @version 1.0.0
+ */
 export interface SignupStartProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
@@ -636,7 +765,10 @@ export interface SignupStartProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `signup_submit`: Submitted the signup form. */
+/**
+ * `signup_submit`: Submitted the signup form.
+ * @version 1.0.0
+ */
 export interface SignupSubmitProperties extends EnvelopeFields {
   /** How the person signs in. */
   auth_method: "magic_link" | "otp" | "google";
@@ -646,7 +778,10 @@ export interface SignupSubmitProperties extends EnvelopeFields {
   email?: string;
 }
 
-/** `storage_error`: A storage operation failed. */
+/**
+ * `storage_error`: A storage operation failed.
+ * @version 1.0.0
+ */
 export interface StorageErrorProperties extends EnvelopeFields {
   /** Storage operation that failed. */
   storage_operation: "upload" | "download" | "delete" | "sign_url";
@@ -660,7 +795,10 @@ export interface StorageErrorProperties extends EnvelopeFields {
   error_message?: string | null;
 }
 
-/** `subscription_canceled`: The person canceled their subscription. */
+/**
+ * `subscription_canceled`: The person canceled their subscription.
+ * @version 1.0.0
+ */
 export interface SubscriptionCanceledProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
@@ -674,7 +812,10 @@ export interface SubscriptionCanceledProperties extends EnvelopeFields {
   billing_period?: "monthly" | "yearly" | "one-time";
 }
 
-/** `subscription_renewed`: A subscription renewed for another period. */
+/**
+ * `subscription_renewed`: A subscription renewed for another period.
+ * @version 1.0.0
+ */
 export interface SubscriptionRenewedProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
@@ -696,7 +837,10 @@ export interface SubscriptionRenewedProperties extends EnvelopeFields {
   ltv_to_date?: number;
 }
 
-/** `subscription_started`: A new subscription started. */
+/**
+ * `subscription_started`: A new subscription started.
+ * @version 1.0.0
+ */
 export interface SubscriptionStartedProperties extends EnvelopeFields {
   /** Stripe subscription id. */
   subscription_id: string;
@@ -718,7 +862,10 @@ export interface SubscriptionStartedProperties extends EnvelopeFields {
   coupon?: string | null;
 }
 
-/** `topup_purchased`: Bought a credit pack. */
+/**
+ * `topup_purchased`: Bought a credit pack.
+ * @version 1.0.0
+ */
 export interface TopupPurchasedProperties extends EnvelopeFields {
   /** Order id (the Stripe checkout session or payment intent). */
   order_id: string;
@@ -740,7 +887,10 @@ export interface TopupPurchasedProperties extends EnvelopeFields {
   coupon?: string | null;
 }
 
-/** `upload_completed`: The file upload finished. */
+/**
+ * `upload_completed`: The file upload finished.
+ * @version 1.0.0
+ */
 export interface UploadCompletedProperties extends EnvelopeFields {
   /** Upload id (upl_...), known from upload start. */
   upload_id: string;
@@ -758,7 +908,10 @@ export interface UploadCompletedProperties extends EnvelopeFields {
   audio_present?: boolean;
 }
 
-/** `upload_returning_user`: First upload in a returning session. */
+/**
+ * `upload_returning_user`: First upload in a returning session.
+ * @version 1.0.0
+ */
 export interface UploadReturningUserProperties extends EnvelopeFields {
   /** Upload id (upl_...), known from upload start. */
   upload_id: string;
@@ -766,7 +919,10 @@ export interface UploadReturningUserProperties extends EnvelopeFields {
   hours_since_last_session?: number;
 }
 
-/** `upload_started`: Began uploading a file. */
+/**
+ * `upload_started`: Began uploading a file.
+ * @version 1.0.0
+ */
 export interface UploadStartedProperties extends EnvelopeFields {
   /** Upload id (upl_...), known from upload start. */
   upload_id: string;
@@ -784,7 +940,10 @@ export interface UploadStartedProperties extends EnvelopeFields {
   audio_present?: boolean;
 }
 
-/** `upload_view`: Viewed the upload screen. */
+/**
+ * `upload_view`: Viewed the upload screen.
+ * @version 1.0.0
+ */
 export interface UploadViewProperties extends EnvelopeFields {
   /** Path of the page, without host or query string. */
   page_path: string;
@@ -802,7 +961,10 @@ export interface UploadViewProperties extends EnvelopeFields {
   last_touch_channel?: "paid_social" | "paid_search" | "organic_search" | "direct" | "referral" | "email" | "other";
 }
 
-/** `watermark_detected`: The detector identified the watermark's platform and position. */
+/**
+ * `watermark_detected`: The detector identified the watermark's platform and position.
+ * @version 1.0.0
+ */
 export interface WatermarkDetectedProperties extends EnvelopeFields {
   /** Watermark-removal job id (job_...). */
   job_id: string;

@@ -3,7 +3,7 @@
 
 export * from "./events.js";
 export * from "./meta.js";
-export { ENVIRONMENTS, type Environment, LAYER_EVENTS, PLAN, RULES } from "./plan.js";
+export { ENVIRONMENTS, type Environment, EVENT_VERSIONS, LAYER_EVENTS, PLAN, RULES } from "./plan.js";
 export {
   type TrackerOptions,
   TrackingViolationError,

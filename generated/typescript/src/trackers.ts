@@ -102,71 +102,170 @@ export interface ServerTracker {
   identify(args: { user_id: string; anonymous_id: string }): string | undefined;
   /** The server-side alternative: `$create_alias` linking both ids. */
   alias(args: { user_id: string; anonymous_id: string }): void;
-  /** `account_deleted`: The account was deleted. Returns the event uuid (Meta's event id). */
+  /**
+   * `account_deleted`: The account was deleted. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   accountDeleted(properties: AccountDeletedProperties & ServerContext): string | undefined;
-  /** `account_deletion_started`: The person started deleting the account. Returns the event uuid (Meta's event id). */
+  /**
+   * `account_deletion_started`: The person started deleting the account. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   accountDeletionStarted(properties: AccountDeletionStartedProperties & ServerContext): string | undefined;
-  /** `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it). Returns the event uuid (Meta's event id). */
+  /**
+   * `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   activationComplete(properties: ActivationCompleteProperties & ServerContext): string | undefined;
-  /** `api_error`: The backend answered with an error. Returns the event uuid (Meta's event id). */
+  /**
+   * `api_error`: The backend answered with an error. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   apiError(properties: ApiErrorProperties & ServerContext): string | undefined;
-  /** `auth_email_delivered`: The email provider (Resend) reported the auth email delivered. Returns the event uuid (Meta's event id). */
+  /**
+   * `auth_email_delivered`: The email provider (Resend) reported the auth email delivered. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   authEmailDelivered(properties: AuthEmailDeliveredProperties & ServerContext): string | undefined;
-  /** `auth_email_link_clicked`: The person clicked the link in the auth email. Returns the event uuid (Meta's event id). */
+  /**
+   * `auth_email_link_clicked`: The person clicked the link in the auth email. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   authEmailLinkClicked(properties: AuthEmailLinkClickedProperties & ServerContext): string | undefined;
-  /** `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking). Returns the event uuid (Meta's event id). */
+  /**
+   * `auth_email_opened`: The auth email was opened; optional and unreliable (image blocking). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   authEmailOpened(properties: AuthEmailOpenedProperties & ServerContext): string | undefined;
-  /** `auth_email_sent`: The magic link or one-time code was sent. Returns the event uuid (Meta's event id). */
+  /**
+   * `auth_email_sent`: The magic link or one-time code was sent. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   authEmailSent(properties: AuthEmailSentProperties & ServerContext): string | undefined;
-  /** `checkout_started`: Began a Stripe checkout. Returns the event uuid (Meta's event id). */
+  /**
+   * `checkout_started`: Began a Stripe checkout. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   checkoutStarted(properties: CheckoutStartedProperties & ServerContext): string | undefined;
-  /** `credits_granted`: Free credits were applied to the account. Returns the event uuid (Meta's event id). */
+  /**
+   * `credits_granted`: Free credits were applied to the account. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   creditsGranted(properties: CreditsGrantedProperties & ServerContext): string | undefined;
-  /** `data_export_requested`: The person asked for an export of their data. Returns the event uuid (Meta's event id). */
+  /**
+   * `data_export_requested`: The person asked for an export of their data. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   dataExportRequested(properties: DataExportRequestedProperties & ServerContext): string | undefined;
-  /** `invoice_failed`: A payment failed. Returns the event uuid (Meta's event id). */
+  /**
+   * `invoice_failed`: A payment failed. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   invoiceFailed(properties: InvoiceFailedProperties & ServerContext): string | undefined;
-  /** `job_completed_returning_user`: A job completed for a returning user. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_completed_returning_user`: A job completed for a returning user. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobCompletedReturningUser(properties: JobCompletedReturningUserProperties & ServerContext): string | undefined;
-  /** `job_created`: A job was submitted to the queue and its credit reserved. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_created`: A job was submitted to the queue and its credit reserved. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobCreated(properties: JobCreatedProperties & ServerContext): string | undefined;
-  /** `job_refunded`: The job's credit was returned after an unrecoverable failure. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_refunded`: The job's credit was returned after an unrecoverable failure. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobRefunded(properties: JobRefundedProperties & ServerContext): string | undefined;
-  /** `job_timeout`: A job exceeded its time limit. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_timeout`: A job exceeded its time limit. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobTimeout(properties: JobTimeoutProperties & ServerContext): string | undefined;
-  /** `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s). Returns the event uuid (Meta's event id). */
+  /**
+   * `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   latencyBucket(properties: LatencyBucketProperties & ServerContext): string | undefined;
-  /** `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml). Returns the event uuid (Meta's event id). */
+  /**
+   * `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   loginSuccess(properties: LoginSuccessProperties & ServerContext): string | undefined;
-  /** `notification_clicked`: The person clicked a notification. Returns the event uuid (Meta's event id). */
+  /**
+   * `notification_clicked`: The person clicked a notification. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   notificationClicked(properties: NotificationClickedProperties & ServerContext): string | undefined;
-  /** `notification_sent`: A job-complete email or webhook was sent. Returns the event uuid (Meta's event id). */
+  /**
+   * `notification_sent`: A job-complete email or webhook was sent. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   notificationSent(properties: NotificationSentProperties & ServerContext): string | undefined;
-  /** `plan_changed`: Upgraded or downgraded a subscription. Returns the event uuid (Meta's event id). */
+  /**
+   * `plan_changed`: Upgraded or downgraded a subscription. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   planChanged(properties: PlanChangedProperties & ServerContext): string | undefined;
-  /** `processing_completed`: The job finished successfully and the output is ready. Returns the event uuid (Meta's event id). */
+  /**
+   * `processing_completed`: The job finished successfully and the output is ready. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   processingCompleted(properties: ProcessingCompletedProperties & ServerContext): string | undefined;
-  /** `processing_failed`: The job failed. Returns the event uuid (Meta's event id). */
+  /**
+   * `processing_failed`: The job failed. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   processingFailed(properties: ProcessingFailedProperties & ServerContext): string | undefined;
-  /** `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone. Returns the event uuid (Meta's event id). */
+  /**
+   * `purchase_completed`: Paid for one-time credits or a subscription; the Monetized milestone. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   purchaseCompleted(properties: PurchaseCompletedProperties & ServerContext): string | undefined;
-  /** `refund_issued`: Money was refunded. Returns the event uuid (Meta's event id). */
+  /**
+   * `refund_issued`: Money was refunded. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   refundIssued(properties: RefundIssuedProperties & ServerContext): string | undefined;
-  /** `signup_submit`: Submitted the signup form. Returns the event uuid (Meta's event id). */
+  /**
+   * `signup_submit`: Submitted the signup form. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   signupSubmit(properties: SignupSubmitProperties & ServerContext): string | undefined;
-  /** `storage_error`: A storage operation failed. Returns the event uuid (Meta's event id). */
+  /**
+   * `storage_error`: A storage operation failed. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   storageError(properties: StorageErrorProperties & ServerContext): string | undefined;
-  /** `subscription_canceled`: The person canceled their subscription. Returns the event uuid (Meta's event id). */
+  /**
+   * `subscription_canceled`: The person canceled their subscription. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   subscriptionCanceled(properties: SubscriptionCanceledProperties & ServerContext): string | undefined;
-  /** `subscription_renewed`: A subscription renewed for another period. Returns the event uuid (Meta's event id). */
+  /**
+   * `subscription_renewed`: A subscription renewed for another period. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   subscriptionRenewed(properties: SubscriptionRenewedProperties & ServerContext): string | undefined;
-  /** `subscription_started`: A new subscription started. Returns the event uuid (Meta's event id). */
+  /**
+   * `subscription_started`: A new subscription started. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   subscriptionStarted(properties: SubscriptionStartedProperties & ServerContext): string | undefined;
-  /** `topup_purchased`: Bought a credit pack. Returns the event uuid (Meta's event id). */
+  /**
+   * `topup_purchased`: Bought a credit pack. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   topupPurchased(properties: TopupPurchasedProperties & ServerContext): string | undefined;
-  /** `upload_completed`: The file upload finished. Returns the event uuid (Meta's event id). */
+  /**
+   * `upload_completed`: The file upload finished. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   uploadCompleted(properties: UploadCompletedProperties & ServerContext): string | undefined;
-  /** `upload_returning_user`: First upload in a returning session. Returns the event uuid (Meta's event id). */
+  /**
+   * `upload_returning_user`: First upload in a returning session. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   uploadReturningUser(properties: UploadReturningUserProperties & ServerContext): string | undefined;
 }
 
@@ -175,65 +274,155 @@ export interface WebTracker {
   readonly source: "web";
   /** Stitch this browser's anonymous person to the user (posthog-js sends `$identify`). */
   identify(args: { user_id: string }): void;
-  /** `account_deletion_started`: The person started deleting the account. Returns the event uuid (Meta's event id). */
+  /**
+   * `account_deletion_started`: The person started deleting the account. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   accountDeletionStarted(properties: AccountDeletionStartedProperties & BrowserContext): string | undefined;
-  /** `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it). Returns the event uuid (Meta's event id). */
+  /**
+   * `activation_complete`: Custom "ready" marker: the person has logged in, has credits and reached the upload screen (login_success, credits_granted and upload_view before it). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   activationComplete(properties: ActivationCompleteProperties & BrowserContext): string | undefined;
-  /** `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one. Returns the event uuid (Meta's event id). */
+  /**
+   * `ad_click`: The person arrived from an ad click. Fired once on arrival, carrying the click id (fbclid or gclid) when the URL has one. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   adClick(properties: AdClickProperties & BrowserContext): string | undefined;
-  /** `auth_email_link_clicked`: The person clicked the link in the auth email. Returns the event uuid (Meta's event id). */
+  /**
+   * `auth_email_link_clicked`: The person clicked the link in the auth email. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   authEmailLinkClicked(properties: AuthEmailLinkClickedProperties & BrowserContext): string | undefined;
-  /** `checkout_started`: Began a Stripe checkout. Returns the event uuid (Meta's event id). */
+  /**
+   * `checkout_started`: Began a Stripe checkout. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   checkoutStarted(properties: CheckoutStartedProperties & BrowserContext): string | undefined;
-  /** `checkout_step`: Reached a step inside checkout (optional granular funnel). Returns the event uuid (Meta's event id). */
+  /**
+   * `checkout_step`: Reached a step inside checkout (optional granular funnel). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   checkoutStep(properties: CheckoutStepProperties & BrowserContext): string | undefined;
-  /** `cookie_consent_updated`: The person changed the analytics or ads consent toggles. Returns the event uuid (Meta's event id). */
+  /**
+   * `cookie_consent_updated`: The person changed the analytics or ads consent toggles. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   cookieConsentUpdated(properties: CookieConsentUpdatedProperties & BrowserContext): string | undefined;
-  /** `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started". Returns the event uuid (Meta's event id). */
+  /**
+   * `cta_click`: Clicked a call to action such as "Get Free Credits" or "Get Started". Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   ctaClick(properties: CtaClickProperties & BrowserContext): string | undefined;
-  /** `data_export_requested`: The person asked for an export of their data. Returns the event uuid (Meta's event id). */
+  /**
+   * `data_export_requested`: The person asked for an export of their data. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   dataExportRequested(properties: DataExportRequestedProperties & BrowserContext): string | undefined;
-  /** `download_clicked`: Clicked download on a finished output. Returns the event uuid (Meta's event id). */
+  /**
+   * `download_clicked`: Clicked download on a finished output. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   downloadClicked(properties: DownloadClickedProperties & BrowserContext): string | undefined;
-  /** `download_completed`: The download finished, where the browser can tell. Returns the event uuid (Meta's event id). */
+  /**
+   * `download_completed`: The download finished, where the browser can tell. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   downloadCompleted(properties: DownloadCompletedProperties & BrowserContext): string | undefined;
-  /** `error_shown`: The front end showed an error toast or modal. Returns the event uuid (Meta's event id). */
+  /**
+   * `error_shown`: The front end showed an error toast or modal. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   errorShown(properties: ErrorShownProperties & BrowserContext): string | undefined;
-  /** `faq_expand`: Expanded an FAQ entry; useful for objection analysis. Returns the event uuid (Meta's event id). */
+  /**
+   * `faq_expand`: Expanded an FAQ entry; useful for objection analysis. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   faqExpand(properties: FaqExpandProperties & BrowserContext): string | undefined;
-  /** `landing_view`: First page view of a landing page from an ad or link. Returns the event uuid (Meta's event id). */
+  /**
+   * `landing_view`: First page view of a landing page from an ad or link. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   landingView(properties: LandingViewProperties & BrowserContext): string | undefined;
-  /** `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml). Returns the event uuid (Meta's event id). */
+  /**
+   * `login_success`: The person authenticated. This is where the anonymous person is stitched to the user (see identity in rules.yaml). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   loginSuccess(properties: LoginSuccessProperties & BrowserContext): string | undefined;
-  /** `low_credits_topup_clicked`: Clicked top-up from the low-credits warning. Returns the event uuid (Meta's event id). */
+  /**
+   * `low_credits_topup_clicked`: Clicked top-up from the low-credits warning. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   lowCreditsTopupClicked(properties: LowCreditsTopupClickedProperties & BrowserContext): string | undefined;
-  /** `low_credits_warning_shown`: The person saw the low-credits warning. Returns the event uuid (Meta's event id). */
+  /**
+   * `low_credits_warning_shown`: The person saw the low-credits warning. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   lowCreditsWarningShown(properties: LowCreditsWarningShownProperties & BrowserContext): string | undefined;
-  /** `notification_clicked`: The person clicked a notification. Returns the event uuid (Meta's event id). */
+  /**
+   * `notification_clicked`: The person clicked a notification. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   notificationClicked(properties: NotificationClickedProperties & BrowserContext): string | undefined;
-  /** `onboarding_view`: Viewed the congratulations and instructions page. Returns the event uuid (Meta's event id). */
+  /**
+   * `onboarding_view`: Viewed the congratulations and instructions page. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   onboardingView(properties: OnboardingViewProperties & BrowserContext): string | undefined;
-  /** `paywall_view`: A paywall was shown because an action needs credits or a plan. Returns the event uuid (Meta's event id). */
+  /**
+   * `paywall_view`: A paywall was shown because an action needs credits or a plan. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   paywallView(properties: PaywallViewProperties & BrowserContext): string | undefined;
-  /** `pricing_view`: Viewed the pricing page. Returns the event uuid (Meta's event id). */
+  /**
+   * `pricing_view`: Viewed the pricing page. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   pricingView(properties: PricingViewProperties & BrowserContext): string | undefined;
-  /** `return_session`: A session started at least 12 hours after the person's previous one. Returns the event uuid (Meta's event id). */
+  /**
+   * `return_session`: A session started at least 12 hours after the person's previous one. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   returnSession(properties: ReturnSessionProperties & BrowserContext): string | undefined;
-  /** `share_clicked`: Shared an output (copy link and the like). Returns the event uuid (Meta's event id). */
+  /**
+   * `share_clicked`: Shared an output (copy link and the like). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   shareClicked(properties: ShareClickedProperties & BrowserContext): string | undefined;
-  /** `signup_start`: Began the signup flow. Returns the event uuid (Meta's event id). */
+  /**
+   * `signup_start`: Began the signup flow. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   signupStart(properties: SignupStartProperties & BrowserContext): string | undefined;
-  /** `signup_submit`: Submitted the signup form. Returns the event uuid (Meta's event id). */
+  /**
+   * `signup_submit`: Submitted the signup form. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   signupSubmit(properties: SignupSubmitProperties & BrowserContext): string | undefined;
-  /** `subscription_canceled`: The person canceled their subscription. Returns the event uuid (Meta's event id). */
+  /**
+   * `subscription_canceled`: The person canceled their subscription. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   subscriptionCanceled(properties: SubscriptionCanceledProperties & BrowserContext): string | undefined;
-  /** `upload_completed`: The file upload finished. Returns the event uuid (Meta's event id). */
+  /**
+   * `upload_completed`: The file upload finished. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   uploadCompleted(properties: UploadCompletedProperties & BrowserContext): string | undefined;
-  /** `upload_returning_user`: First upload in a returning session. Returns the event uuid (Meta's event id). */
+  /**
+   * `upload_returning_user`: First upload in a returning session. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   uploadReturningUser(properties: UploadReturningUserProperties & BrowserContext): string | undefined;
-  /** `upload_started`: Began uploading a file. Returns the event uuid (Meta's event id). */
+  /**
+   * `upload_started`: Began uploading a file. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   uploadStarted(properties: UploadStartedProperties & BrowserContext): string | undefined;
-  /** `upload_view`: Viewed the upload screen. Returns the event uuid (Meta's event id). */
+  /**
+   * `upload_view`: Viewed the upload screen. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   uploadView(properties: UploadViewProperties & BrowserContext): string | undefined;
 }
 
@@ -244,21 +433,45 @@ export interface WorkerTracker {
   identify(args: { user_id: string; anonymous_id: string }): string | undefined;
   /** The server-side alternative: `$create_alias` linking both ids. */
   alias(args: { user_id: string; anonymous_id: string }): void;
-  /** `job_completed_returning_user`: A job completed for a returning user. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_completed_returning_user`: A job completed for a returning user. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobCompletedReturningUser(properties: JobCompletedReturningUserProperties & ServerContext): string | undefined;
-  /** `job_timeout`: A job exceeded its time limit. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_timeout`: A job exceeded its time limit. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobTimeout(properties: JobTimeoutProperties & ServerContext): string | undefined;
-  /** `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s). Returns the event uuid (Meta's event id). */
+  /**
+   * `latency_bucket`: End-to-end latency class of a finished job (<30s, 30-120s, >120s). Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   latencyBucket(properties: LatencyBucketProperties & ServerContext): string | undefined;
-  /** `processing_completed`: The job finished successfully and the output is ready. Returns the event uuid (Meta's event id). */
+  /**
+   * `processing_completed`: The job finished successfully and the output is ready. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   processingCompleted(properties: ProcessingCompletedProperties & ServerContext): string | undefined;
-  /** `processing_failed`: The job failed. Returns the event uuid (Meta's event id). */
+  /**
+   * `processing_failed`: The job failed. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   processingFailed(properties: ProcessingFailedProperties & ServerContext): string | undefined;
-  /** `processing_started`: A worker picked up the job. Returns the event uuid (Meta's event id). */
+  /**
+   * `processing_started`: A worker picked up the job. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   processingStarted(properties: ProcessingStartedProperties & ServerContext): string | undefined;
-  /** `storage_error`: A storage operation failed. Returns the event uuid (Meta's event id). */
+  /**
+   * `storage_error`: A storage operation failed. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   storageError(properties: StorageErrorProperties & ServerContext): string | undefined;
-  /** `watermark_detected`: The detector identified the watermark's platform and position. Returns the event uuid (Meta's event id). */
+  /**
+   * `watermark_detected`: The detector identified the watermark's platform and position. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   watermarkDetected(properties: WatermarkDetectedProperties & ServerContext): string | undefined;
 }
 

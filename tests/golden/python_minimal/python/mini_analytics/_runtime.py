@@ -26,6 +26,12 @@ LAYER_EVENTS: Final[Mapping[str, frozenset[str]]] = {
     "server": frozenset(["job_created", "processing_completed", "purchase_completed"]),
     "web": frozenset([]),
 }
+# Each event's version in the plan (MAJOR.MINOR.PATCH), by event name.
+EVENT_VERSIONS: Final[Mapping[str, str]] = {
+    "job_created": "1.0.0",
+    "processing_completed": "1.0.0",
+    "purchase_completed": "1.0.0",
+}
 # Envelope fields PostHog stores under another name.
 POSTHOG_NAMES: Final[Mapping[str, str]] = {}
 # Top-level envelope fields (the rest of an event's values go inside `properties`).

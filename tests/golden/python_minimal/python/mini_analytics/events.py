@@ -31,7 +31,7 @@ class JobCreatedEmitter(TrackerCore):
     ) -> str | None:
         """A job was created.
 
-        `job_created`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `job_created` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "job_created",
@@ -57,7 +57,7 @@ class ProcessingCompletedEmitter(TrackerCore):
     ) -> str | None:
         """A job finished.
 
-        `processing_completed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `processing_completed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "processing_completed",
@@ -83,7 +83,7 @@ class PurchaseCompletedEmitter(TrackerCore):
     ) -> str | None:
         """Paid.
 
-        `purchase_completed`; returns the event's uuid (Meta's event_id), or None when dropped.
+        `purchase_completed` version 1.0.0; returns the event's uuid (Meta's event_id), or None when dropped.
         """
         return self._emit(
             "purchase_completed",

@@ -46,7 +46,7 @@ class EnvelopeProperties(BaseModel):
 
 class JobCreatedProperties(EnvelopeProperties):
     """
-    Properties of `job_created`: A job was created.
+    Properties of `job_created` (version 1.0.0): A job was created.
     """
 
     model_config = ConfigDict(
@@ -64,7 +64,7 @@ class JobCreatedProperties(EnvelopeProperties):
 
 class ProcessingCompletedProperties(EnvelopeProperties):
     """
-    Properties of `processing_completed`: A job finished.
+    Properties of `processing_completed` (version 1.0.0): A job finished.
     """
 
     model_config = ConfigDict(
@@ -82,7 +82,7 @@ class ProcessingCompletedProperties(EnvelopeProperties):
 
 class PurchaseCompletedProperties(EnvelopeProperties):
     """
-    Properties of `purchase_completed`: Paid.
+    Properties of `purchase_completed` (version 1.0.0): Paid.
     """
 
     model_config = ConfigDict(

@@ -8,7 +8,10 @@ export interface EnvelopeFields {
   user_id?: string | null;
 }
 
-/** `job_created`: A job was created. */
+/**
+ * `job_created`: A job was created.
+ * @version 1.0.0
+ */
 export interface JobCreatedProperties extends EnvelopeFields {
   /** Job id. */
   job_id: string;
@@ -16,7 +19,10 @@ export interface JobCreatedProperties extends EnvelopeFields {
   mode: "crop" | "inpaint";
 }
 
-/** `processing_completed`: A job finished. */
+/**
+ * `processing_completed`: A job finished.
+ * @version 1.0.0
+ */
 export interface ProcessingCompletedProperties extends EnvelopeFields {
   /** Job id. */
   job_id: string;
@@ -24,7 +30,10 @@ export interface ProcessingCompletedProperties extends EnvelopeFields {
   mode?: "crop" | "inpaint";
 }
 
-/** `purchase_completed`: Paid. */
+/**
+ * `purchase_completed`: Paid.
+ * @version 1.0.0
+ */
 export interface PurchaseCompletedProperties extends EnvelopeFields {
   /** Amount. */
   price: number;

@@ -3,7 +3,7 @@
 
 export * from "./events.js";
 export * from "./meta.js";
-export { LAYER_EVENTS, PLAN, RULES } from "./plan.js";
+export { EVENT_VERSIONS, LAYER_EVENTS, PLAN, RULES } from "./plan.js";
 export {
   type TrackerOptions,
   TrackingViolationError,

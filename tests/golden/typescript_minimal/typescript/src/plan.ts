@@ -23,6 +23,13 @@ export const METHOD_NAMES: Readonly<Record<EventName, string>> = {
   "purchase_completed": "purchaseCompleted"
 };
 
+/** Each event's version in the plan (MAJOR.MINOR.PATCH). */
+export const EVENT_VERSIONS: Readonly<Record<EventName, string>> = {
+  "job_created": "1.0.0",
+  "processing_completed": "1.0.0",
+  "purchase_completed": "1.0.0"
+};
+
 /** Envelope fields PostHog stores under another name. */
 export const POSTHOG_NAMES: Readonly<Record<string, string>> = {};
 

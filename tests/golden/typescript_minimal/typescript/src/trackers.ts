@@ -51,11 +51,20 @@ export interface ServerTracker {
   identify(args: { user_id: string; anonymous_id: string }): string | undefined;
   /** The server-side alternative: `$create_alias` linking both ids. */
   alias(args: { user_id: string; anonymous_id: string }): void;
-  /** `job_created`: A job was created. Returns the event uuid (Meta's event id). */
+  /**
+   * `job_created`: A job was created. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   jobCreated(properties: JobCreatedProperties & ServerContext): string | undefined;
-  /** `processing_completed`: A job finished. Returns the event uuid (Meta's event id). */
+  /**
+   * `processing_completed`: A job finished. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   processingCompleted(properties: ProcessingCompletedProperties & ServerContext): string | undefined;
-  /** `purchase_completed`: Paid. Returns the event uuid (Meta's event id). */
+  /**
+   * `purchase_completed`: Paid. Returns the event uuid (Meta's event id).
+   * @version 1.0.0
+   */
   purchaseCompleted(properties: PurchaseCompletedProperties & ServerContext): string | undefined;
 }
 
