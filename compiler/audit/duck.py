@@ -24,6 +24,7 @@ from compiler.audit.rules import (
     AuditRules,
 )
 from compiler.audit.tables import PlanTables
+from compiler.funnel.dialects import quote
 
 PII_PREFILTER = r"@|\+[0-9]|[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}"
 VIOLATIONS = "_trackplan_audit_violations"
@@ -37,7 +38,7 @@ def lit(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(float(value))
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote(str(value))
 
 
 def lst(values: Sequence[object] | None, type_: str) -> str:

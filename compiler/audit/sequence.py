@@ -32,12 +32,12 @@ import duckdb
 
 from compiler.audit.findings import EXAMPLES, Finding
 from compiler.audit.rules import AuditRules
+from compiler.funnel.dialects import quote
 
 VIOLATIONS = "_trackplan_audit_sequence"
 
 
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+_q = quote
 
 
 def json_path(key: str) -> str:

@@ -11,7 +11,10 @@ from collections.abc import Sequence
 
 from compiler.audit.rules import EMAIL_LIKE, FORMAT_PATTERNS, PHONE_LIKE, AuditRules
 from compiler.audit.tables import PlanTables
+from compiler.funnel.dialects import get as dialect
 from compiler.plan.model import Plan
+
+CLICKHOUSE = dialect("clickhouse")
 
 DIALECTS = ("clickhouse", "hogql")
 # Kinds that need more than one row or more than the table: left out of the SQL forms.
@@ -23,8 +26,7 @@ def q(value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, (int, float)):
         return repr(float(value))
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
+    return CLICKHOUSE.literal(str(value))  # HogQL reads string literals as ClickHouse does
 
 
 def arr(values: Sequence[object], empty: str = "String") -> str:

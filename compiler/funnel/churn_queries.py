@@ -16,7 +16,7 @@ Definitions, also written into each query's header:
 from __future__ import annotations
 
 from compiler.funnel.builder import Context, NotApplicable, Query, union_all
-from compiler.funnel.dialects import quote
+from compiler.funnel.dialects import Dialect
 from compiler.funnel.fragments import base, in_list, text_column, value_test
 from compiler.plan.model_analytics import Churn, PurchaseClass
 
@@ -28,7 +28,7 @@ def _churn(ctx: Context) -> Churn:
 
 
 def purchase_condition(
-    prefix: str, classes: tuple[PurchaseClass, ...]
+    prefix: str, classes: tuple[PurchaseClass, ...], d: Dialect
 ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """(condition on `<prefix>` ev columns, text props, numeric props): the event is one of the
     purchase classes (and its property takes one of the class's values)."""
@@ -36,9 +36,9 @@ def purchase_condition(
     texts: list[str] = []
     numbers: list[str] = []
     for c in classes:
-        cond = f"{prefix}event = {quote(c.event)}"
+        cond = f"{prefix}event = {d.literal(c.event)}"
         if c.property is not None and c.values:
-            test, t, n = value_test(prefix, c.property, "equals", c.values)
+            test, t, n = value_test(prefix, c.property, "equals", c.values, d)
             cond, texts, numbers = f"({cond} AND {test})", texts + list(t), numbers + list(n)
         parts.append(cond)
     return "(" + " OR ".join(parts) + ")", tuple(texts), tuple(numbers)
@@ -57,9 +57,9 @@ def subscription_churn_monthly(ctx: Context) -> Query:
             "subscriptions",
             "SELECT\n"
             f"    {key} AS subscription,\n"
-            f"    {d.min_if('ts', f'event = {quote(subs.started)}')} AS started_at,\n"
-            f"    {d.min_if('ts', f'event = {quote(subs.canceled)}')} AS canceled_at\n"
-            f"FROM ev\nWHERE event IN {in_list((subs.started, subs.canceled))} "
+            f"    {d.min_if('ts', f'event = {d.literal(subs.started)}')} AS started_at,\n"
+            f"    {d.min_if('ts', f'event = {d.literal(subs.canceled)}')} AS canceled_at\n"
+            f"FROM ev\nWHERE event IN {in_list((subs.started, subs.canceled), d)} "
             f"AND {key} IS NOT NULL\nGROUP BY {key}",
         ),
         (
@@ -103,10 +103,10 @@ def one_off_churn(ctx: Context) -> Query:
     if not churn.one_off_purchases:
         raise NotApplicable("the plan's churn section declares no one-off purchases")
     d = ctx.dialect
-    first, texts, numbers = purchase_condition("", churn.one_off_purchases)
-    again, _, _ = purchase_condition("e.", churn.one_off_purchases)
+    first, texts, numbers = purchase_condition("", churn.one_off_purchases, d)
+    again, _, _ = purchase_condition("e.", churn.one_off_purchases, d)
     active = (
-        f"(e.event IN {in_list(churn.activity_events)} OR {again})"
+        f"(e.event IN {in_list(churn.activity_events, d)} OR {again})"
         if churn.activity_events
         else again
     )
@@ -127,7 +127,7 @@ def one_off_churn(ctx: Context) -> Query:
             "activity",
             f"SELECT\n    k.person AS person,\n    k.first_at AS first_at,\n    {counts}\n"
             "FROM firsts AS k\nINNER JOIN ev AS e ON e.person = k.person\n"
-            f"WHERE e.event IN {in_list(events)}\nGROUP BY k.person, k.first_at",
+            f"WHERE e.event IN {in_list(events, d)}\nGROUP BY k.person, k.first_at",
         ),
     ]
     selects = []

@@ -14,7 +14,8 @@ from compiler.diagnostics import did_you_mean
 
 
 def quote(value: str) -> str:
-    """A SQL string literal. Names come from the plan (snake_case), so only quotes are escaped."""
+    """A standard SQL (DuckDB) string literal: quotes doubled, backslashes plain characters.
+    SQL for ClickHouse or HogQL takes its literals from `Dialect.literal`."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -28,6 +29,11 @@ class Dialect:
     as_of: str
     cte_keyword: str = "AS"
     settings: str = ""
+
+    def literal(self, value: str) -> str:
+        """`value` as a string literal of this dialect (plan names and values can hold quotes
+        and backslashes)."""
+        return quote(value)
 
     def prop(self, key: str, column: str = "properties") -> str:
         """A property of `properties` as text (NULL when missing)."""
@@ -75,7 +81,7 @@ class Dialect:
 @dataclass(frozen=True)
 class DuckDB(Dialect):
     def prop(self, key: str, column: str = "properties") -> str:
-        return f"nullif(json_extract_string({column}, {quote('$.' + _json_key(key))}), '')"
+        return f"nullif(json_extract_string({column}, {self.literal('$.' + _json_key(key))}), '')"
 
     def prop_number(self, key: str, column: str = "properties") -> str:
         return f"TRY_CAST({self.prop(key, column)} AS DOUBLE)"
@@ -105,19 +111,23 @@ class DuckDB(Dialect):
 
 @dataclass(frozen=True)
 class ClickHouse(Dialect):
+    def literal(self, value: str) -> str:
+        # A backslash starts an escape in ClickHouse's (and HogQL's) string literals.
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
     def prop(self, key: str, column: str = "properties") -> str:
-        return f"nullIf(JSONExtractString({column}, {quote(key)}), '')"
+        return f"nullIf(JSONExtractString({column}, {self.literal(key)}), '')"
 
     def prop_text(self, key: str, column: str = "properties") -> str:
         # JSONExtractString answers '' for a number or a boolean; take those raw, as DuckDB does.
-        k = quote(key)
+        k = self.literal(key)
         return (
             f"nullIf(if(JSONType({column}, {k}) = 'String', JSONExtractString({column}, {k}), "
             f"if(JSONType({column}, {k}) = 'Null', '', JSONExtractRaw({column}, {k}))), '')"
         )
 
     def prop_number(self, key: str, column: str = "properties") -> str:
-        return f"JSONExtract({column}, {quote(key)}, 'Nullable(Float64)')"
+        return f"JSONExtract({column}, {self.literal(key)}, 'Nullable(Float64)')"
 
     def count_if(self, condition: str) -> str:
         return f"countIf({condition})"
@@ -141,7 +151,7 @@ class HogQL(ClickHouse):
     def prop(self, key: str, column: str = "properties") -> str:
         if key.replace("_", "").replace("$", "").isalnum():
             return f"{column}.{key}"
-        return f"{column}[{quote(key)}]"
+        return f"{column}[{self.literal(key)}]"
 
     def prop_text(self, key: str, column: str = "properties") -> str:
         return self.prop(key, column)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from compiler.funnel.builder import Context, NotApplicable
-from compiler.funnel.dialects import quote
+from compiler.funnel.dialects import Dialect, quote
 from compiler.plan.model import FunnelState
 
 CTE = tuple[str, str]
@@ -40,31 +40,38 @@ def _numeric(value: Scalar) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _literal(value: Scalar) -> str:
+def literal(value: str, d: Dialect | None) -> str:
+    """`value` as a string literal of `d` (None: DuckDB's, for DuckDB-only SQL)."""
+    return d.literal(value) if d is not None else quote(value)
+
+
+def _literal(value: Scalar, d: Dialect | None) -> str:
     if isinstance(value, bool):
-        return quote("true" if value else "false")
-    return quote(str(value))
+        return literal("true" if value else "false", d)
+    return literal(str(value), d)
 
 
 def value_test(
-    prefix: str, prop: str, test: str, values: tuple[Scalar, ...]
+    prefix: str, prop: str, test: str, values: tuple[Scalar, ...], d: Dialect | None = None
 ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """(condition on `<prefix>` ev columns, text properties, numeric properties it reads).
 
     `test` is above / below (one number) or equals (any of `values`): numbers are compared as
-    numbers, anything else as text (JSON true/false as 'true'/'false')."""
+    numbers, anything else as text (JSON true/false as 'true'/'false'). `d`: the dialect the
+    SQL is for (None: DuckDB only)."""
     if test in ("above", "below"):
         op = ">" if test == "above" else "<"
         return f"{prefix}{number_column(prop)} {op} {float(values[0])!r}", (), (prop,)
     if values and all(_numeric(v) for v in values):
         listed = ", ".join(repr(float(v)) for v in values)
         return f"{prefix}{number_column(prop)} IN ({listed})", (), (prop,)
-    listed = ", ".join(_literal(v) for v in values)
+    listed = ", ".join(_literal(v, d) for v in values)
     return f"{prefix}{text_column(prop)} IN ({listed})", (prop,), ()
 
 
-def in_list(events: tuple[str, ...]) -> str:
-    return "(" + ", ".join(quote(e) for e in dict.fromkeys(events)) + ")"
+def in_list(events: tuple[str, ...], d: Dialect | None = None) -> str:
+    """`(e1, e2, ...)` as literals of `d` (None: DuckDB only)."""
+    return "(" + ", ".join(literal(e, d) for e in dict.fromkeys(events)) + ")"
 
 
 def base(ctx: Context, props: tuple[str, ...] = (), numbers: tuple[str, ...] = ()) -> list[CTE]:
@@ -133,7 +140,12 @@ def event_states(ctx: Context) -> list[FunnelState]:
 
 
 def step(
-    name: str, source: str, carry: list[str], new: list[tuple[str, str]], events: tuple[str, ...]
+    name: str,
+    source: str,
+    carry: list[str],
+    new: list[tuple[str, str]],
+    events: tuple[str, ...],
+    d: Dialect | None = None,
 ) -> CTE:
     """One pass over each person's events: carry `source`'s columns, add aggregates `new`.
 
@@ -143,7 +155,7 @@ def step(
     cols = ",\n    ".join(
         [f"s.{c} AS {c}" for c in carry] + [f"{expr} AS {alias}" for alias, expr in new]
     )
-    in_list = ", ".join(quote(e) for e in dict.fromkeys(events))
+    in_list = ", ".join(literal(e, d) for e in dict.fromkeys(events))
     group = ", ".join(f"s.{c}" for c in carry)
     return (
         name,
@@ -165,7 +177,8 @@ def chain(ctx: Context) -> list[CTE]:
         (
             "f0",
             f"SELECT person, min(ts) AS t0\nFROM ev\n"
-            f"WHERE event = {quote(states[0].event or '')} AND person IS NOT NULL\nGROUP BY person",
+            f"WHERE event = {ctx.dialect.literal(states[0].event or '')} AND person IS NOT NULL\n"
+            "GROUP BY person",
         )
     ]
     carry = ["t0"]
@@ -183,7 +196,8 @@ def chain(ctx: Context) -> list[CTE]:
             (
                 f"f{k}",
                 f"SELECT\n    {cols}\nFROM f{p} AS s\n"
-                f"LEFT JOIN ev AS e ON e.person = s.person AND e.event = {quote(state.event or '')}\n"
+                "LEFT JOIN ev AS e ON e.person = s.person "
+                f"AND e.event = {ctx.dialect.literal(state.event or '')}\n"
                 "GROUP BY s.person",
             )
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from compiler.funnel.builder import Context, NotApplicable, Query
-from compiler.funnel.dialects import quote
+from compiler.funnel.dialects import Dialect
 from compiler.funnel.fragments import base, chain, in_list, step, value_test
 from compiler.plan.model import FunnelState, Plan
 from compiler.plan.model_analytics import Covariate, Hazard
@@ -38,12 +38,14 @@ def activity(plan: Plan, hazard: Hazard) -> tuple[tuple[str, ...], tuple[str, ..
     return (rule.events, rule.or_events) if rule else ((), ())
 
 
-def _covariate(c: Covariate, before: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    cond = f"e.event = {quote(c.event)}"
+def _covariate(
+    c: Covariate, before: str, d: Dialect
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    cond = f"e.event = {d.literal(c.event)}"
     texts: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     if c.property is not None and c.test is not None and c.value is not None:
-        test, texts, numbers = value_test("e.", c.property, c.test, (c.value,))
+        test, texts, numbers = value_test("e.", c.property, c.test, (c.value,), d)
         cond += f" AND {test}"
     return f"{cond} AND e.ts <= {before}", texts, numbers
 
@@ -73,13 +75,13 @@ def churn_hazard(ctx: Context) -> Query:
     texts: list[str] = []
     numbers: list[str] = []
     for i, c in enumerate(hazard.covariates.values()):
-        cond, t, n = _covariate(c, when)
+        cond, t, n = _covariate(c, when, d)
         aggs.append((f"cov_{i}", d.count_if(cond)))
         texts, numbers = texts + list(t), numbers + list(n)
-    aggs.append(("hits", d.count_if(f"e.event IN {in_list(active)} AND {window}")))
+    aggs.append(("hits", d.count_if(f"e.event IN {in_list(active, d)} AND {window}")))
     gone = "s.hits = 0"
     if cancels:
-        aggs.append(("exits", d.count_if(f"e.event IN {in_list(cancels)} AND {window}")))
+        aggs.append(("exits", d.count_if(f"e.event IN {in_list(cancels, d)} AND {window}")))
         gone = "(s.hits = 0 OR s.exits > 0)"
     last = max(a, h)
     events = (
@@ -92,7 +94,7 @@ def churn_hazard(ctx: Context) -> Query:
     ctes = (
         base(ctx, tuple(texts), tuple(numbers))
         + chain(ctx)[: last + 1]
-        + [step("fh", f"f{last}", carry, aggs, events)]
+        + [step("fh", f"f{last}", carry, aggs, events, d)]
     )
     observed = f"{when} + {span} <= b.as_of"
     names = [covariate_column(n) for n in hazard.covariates]

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compiler.funnel.builder import Context, NotApplicable, Query, union_all
-from compiler.funnel.dialects import quote
 from compiler.funnel.fragments import CTE, base, chain, event_states, in_list, step, within_window
 from compiler.plan.model import FunnelState, Plan, StateRule
 
@@ -43,15 +42,15 @@ def rate_rows(
             "SELECT "
             + ", ".join(
                 [f"{i + 1} AS step"]
-                + [f"{quote(v)} AS {c}" for v, c in zip(row[:-2], label_columns, strict=True)]
-                + [f"{quote(row[-2])} AS num_state", f"{quote(row[-1])} AS den_state"]
+                + [f"{d.literal(v)} AS {c}" for v, c in zip(row[:-2], label_columns, strict=True)]
+                + [f"{d.literal(row[-2])} AS num_state", f"{d.literal(row[-1])} AS den_state"]
             )
             for i, row in enumerate(rows)
         ]
     )
 
     def pick(column: str) -> str:
-        whens = " ".join(f"WHEN {quote(key)} THEN t.{col}" for key, col in columns.items())
+        whens = " ".join(f"WHEN {d.literal(key)} THEN t.{col}" for key, col in columns.items())
         return f"CASE p.{column} {whens} END"
 
     labels = "".join(f"    p.{c} AS {c},\n" for c in label_columns)
@@ -99,14 +98,14 @@ def rule_state(ctx: Context, state: FunnelState, rule: StateRule) -> RuleState |
     observed = f"s.t{p} IS NOT NULL AND s.t{p} <= b.as_of - {span}"
     window = f"e.ts > s.t{p} AND e.ts <= s.t{p} + {span}"
     if rule.kind == "active_within":
-        aggs = [(f"r{k}_hits", d.count_if(f"e.event IN {in_list(rule.events)} AND {window}"))]
+        aggs = [(f"r{k}_hits", d.count_if(f"e.event IN {in_list(rule.events, d)} AND {window}"))]
         return RuleState(state, pop, aggs, observed, f"{observed} AND s.r{k}_hits > 0", rule.events)
     active = rule.events + (pop.event or "",)
-    aggs = [(f"r{k}_hits", d.count_if(f"e.event IN {in_list(active)} AND {window}"))]
+    aggs = [(f"r{k}_hits", d.count_if(f"e.event IN {in_list(active, d)} AND {window}"))]
     gone = f"s.r{k}_hits = 0"
     if rule.or_events:
         aggs.append(
-            (f"r{k}_exits", d.count_if(f"e.event IN {in_list(rule.or_events)} AND {window}"))
+            (f"r{k}_exits", d.count_if(f"e.event IN {in_list(rule.or_events, d)} AND {window}"))
         )
         gone = f"(s.r{k}_hits = 0 OR s.r{k}_exits > 0)"
     return RuleState(state, pop, aggs, observed, f"{observed} AND {gone}", active + rule.or_events)
@@ -132,7 +131,7 @@ def transition_rates(ctx: Context) -> Query:
         all_events = tuple(s.event or "" for s in states) + tuple(
             e for r in rules for e in r.events
         )
-        ctes.append(step("fr", source, carry, aggs, all_events))
+        ctes.append(step("fr", source, carry, aggs, all_events, ctx.dialect))
         source = "fr"
     reached = [(s.id, _reached(s)) for s in states]
     rows = [(f"{b.id}|{a.id}", b.id, a.id) for a, b in zip(states, states[1:], strict=False)]
@@ -165,13 +164,16 @@ def milestones(ctx: Context) -> Query:
             f"m_{i}",
             ctx.dialect.min_if(
                 "e.ts",
-                f"e.event = {quote(m.event)} AND e.ts >= s.t0" + within_window(ctx, "e.ts", "s.t0"),
+                f"e.event = {ctx.dialect.literal(m.event)} AND e.ts >= s.t0"
+                + within_window(ctx, "e.ts", "s.t0"),
             ),
         )
         for i, m in enumerate(ctx.plan.milestones.values())
     ]
     events = (first.event or "",) + tuple(m.event for m in ctx.plan.milestones.values())
-    ctes = base(ctx) + chain(ctx)[:1] + [step("fm", "f0", ["person", "t0"], aggs, events)]
+    ctes = (
+        base(ctx) + chain(ctx)[:1] + [step("fm", "f0", ["person", "t0"], aggs, events, ctx.dialect)]
+    )
     reached = [("entered", "s.person IS NOT NULL")]
     reached += [(f"m:{name}", f"s.m_{i} IS NOT NULL") for i, name in enumerate(ctx.plan.milestones)]
     rows = [(name, f"m:{name}", "entered") for name in ctx.plan.milestones]

@@ -13,16 +13,16 @@ Definitions (also in the query header):
 from __future__ import annotations
 
 from compiler.funnel.builder import Context, NotApplicable, Query, union_all
-from compiler.funnel.dialects import quote
+from compiler.funnel.dialects import Dialect
 from compiler.funnel.fragments import base, number_column, text_column
 from compiler.plan.model_analytics import RevenueSource
 
 
-def _select(source: RevenueSource, refund: int) -> str:
+def _select(source: RevenueSource, refund: int, d: Dialect) -> str:
     currency = f"coalesce({text_column(source.currency)}, '')" if source.currency else "''"
     return (
         f"SELECT person, {currency} AS currency, {number_column(source.value)} AS amount, "
-        f"{refund} AS refund\nFROM ev\nWHERE event = {quote(source.event)} AND person IS NOT NULL"
+        f"{refund} AS refund\nFROM ev\nWHERE event = {d.literal(source.event)} AND person IS NOT NULL"
     )
 
 
@@ -38,12 +38,12 @@ def revenue(ctx: Context) -> Query:
     first = plan.chain[0].event if plan.chain else None
     entrants = (
         f"SELECT count(DISTINCT person) AS n\nFROM ev\n"
-        f"WHERE event = {quote(first)} AND person IS NOT NULL"
+        f"WHERE event = {d.literal(first)} AND person IS NOT NULL"
         if first
         else "SELECT 0 AS n"
     )
     ctes = base(ctx, texts, numbers) + [
-        ("money", union_all([_select(s, r) for s, r in sources])),
+        ("money", union_all([_select(s, r, d) for s, r in sources])),
         (
             "per_person",
             "SELECT\n    currency,\n    person,\n"
