@@ -184,3 +184,14 @@ def test_clickhouse_and_duckdb_literals_read_back_as_written():
         )
         assert got["data"][0]["v"] == value
         assert duckdb.sql(f"SELECT {get('duckdb').literal(value)}").fetchall() == [(value,)]
+
+
+def test_json_path_reads_back_any_key():
+    """The one JSON-path builder (audit samples, sequence keys, docs profile, DuckDB props)."""
+    from compiler.funnel.dialects import json_path
+
+    keys = ["plain", "$session_id", 'a"b', "a\\b", 'a\\"b', "x.y", "ü ñ", "$feature/new-ui", "\\"]
+    for key in keys:
+        doc = json.dumps({key: 1, "other": 2})
+        got = duckdb.execute("SELECT json_extract(?::JSON, ?)", [doc, json_path(key)]).fetchall()
+        assert got == [("1",)], (key, json_path(key))

@@ -35,6 +35,7 @@ from compiler.audit.rules import (
 )
 from compiler.diagnostics import closest
 from compiler.exports.load import sql_text
+from compiler.funnel.dialects import json_path
 from compiler.plan.model import Plan, Property
 
 SAMPLES = 5  # distinct offending values kept per finding, the most frequent first
@@ -233,10 +234,6 @@ def explain_key(kind: str, key: str, value: Any, rules: AuditRules) -> str | Non
     return None
 
 
-def _path(key: str) -> str:
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _has_clean(con: duckdb.DuckDBPyConnection) -> bool:
     columns = con.execute("SELECT column_name FROM (DESCRIBE events)").fetchall()
     return ("_clean",) in columns
@@ -304,7 +301,7 @@ def _fill(
     if column is not None:
         source = f"CAST({column.column} AS VARCHAR)"
     else:
-        source = f"json_extract(properties, {sql_text(_path(rule.key if rule else key))})"
+        source = f"json_extract(properties, {sql_text(json_path(rule.key if rule else key))})"
     private = (prop is not None and prop.pii) or key in rules.pii  # every value hidden
     try:
         cursor = _values(con, group.event, source, text_files, regexes, clean)

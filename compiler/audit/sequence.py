@@ -21,7 +21,6 @@ Both engines implement exactly this: `duck_violations` in SQL, `python_violation
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,19 +31,12 @@ import duckdb
 
 from compiler.audit.findings import EXAMPLES, Finding
 from compiler.audit.rules import AuditRules
-from compiler.funnel.dialects import quote
+from compiler.funnel.dialects import json_path, quote
 
 VIOLATIONS = "_trackplan_audit_sequence"
 
 
 _q = quote
-
-
-def json_path(key: str) -> str:
-    """DuckDB's JSON path of a top-level key of `properties` (quoted unless a plain name)."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-        return "$." + key
-    return '$."' + key.replace('"', '\\"') + '"'
 
 
 def _links_sql(rules: AuditRules) -> str:

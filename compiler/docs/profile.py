@@ -111,7 +111,7 @@ def sparkline(daily: tuple[tuple[str, int], ...]) -> Sparkline:
 
 
 def _json_path(name: str) -> str:
-    return "'$.\"" + name.replace("'", "''").replace('"', '\\"') + "\"'"
+    return dialects.quote(dialects.json_path(name))
 
 
 def _volume(con: Any, plan: Plan) -> list[tuple[Any, ...]]:

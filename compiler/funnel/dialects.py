@@ -161,8 +161,16 @@ class HogQL(ClickHouse):
 
 
 def _json_key(key: str) -> str:
-    """A JSONPath member: plain names as is, anything else (such as `$session_id`) quoted."""
-    return key if key.replace("_", "").isalnum() else '"' + key.replace('"', '\\"') + '"'
+    """A JSONPath member: plain names as is, anything else (such as `$session_id`) quoted, with
+    backslashes and quotes escaped as DuckDB's path reader reads them."""
+    if key.replace("_", "").isalnum():
+        return key
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def json_path(key: str) -> str:
+    """DuckDB's JSON path of a top-level key (`$.name`, or `$."any key"`): the one builder."""
+    return "$." + _json_key(key)
 
 
 DIALECTS: dict[str, Dialect] = {
