@@ -34,8 +34,8 @@ from compiler.audit.rules import (
     search,
 )
 from compiler.diagnostics import closest
-from compiler.exports.load import sql_text
 from compiler.funnel.dialects import json_path
+from compiler.funnel.dialects import quote as sql_text
 from compiler.plan.model import Plan, Property
 
 SAMPLES = 5  # distinct offending values kept per finding, the most frequent first

@@ -24,7 +24,7 @@ from re import _constants as sre_c  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 from compiler.audit.rules import EMAIL_LIKE, PHONE_LIKE, AuditRules, KeyRule, search
-from compiler.exports.load import sql_text
+from compiler.funnel.dialects import quote as sql_text
 from compiler.plan.model import Property
 
 # JSON texts as DuckDB writes them (compact, valid): one string, one number, one scalar.

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "docs": "compiler.cli.docs:docs",
     "preview": "compiler.cli.preview:preview_command",
     "clv": "compiler.cli.clv:clv",
+    "ltv-compare": "compiler.cli.ltv_compare:ltv_compare",
     "serve": "compiler.cli.serve:serve",
 }
 

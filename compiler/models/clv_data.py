@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from compiler.exports.load import sql_text
+from compiler.funnel.dialects import quote as sql_text
 
 TEXT_TABLE = "tx_text"  # customer, day, amount as text, plus the line each came from
 

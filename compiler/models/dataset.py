@@ -47,14 +47,17 @@ class Snapshots:
         )
 
 
-def load_snapshots(con: Any, plan: Plan, spec: ModelSpec) -> Snapshots:
-    """Run the model's DuckDB feature SQL on `con` (which has the `events` view)."""
-    rows = con.execute(render(plan, spec, "duckdb")).fetchall()
-    at = np.array([_naive(r[1]) for r in rows], dtype="datetime64[us]")
+def load_snapshots(
+    con: Any, plan: Plan, spec: ModelSpec, currency: str | None = None, at: str | None = None
+) -> Snapshots:
+    """Run the model's DuckDB feature SQL on `con` (which has the `events` view); `currency` and
+    `at` as in compiler/models/features.py feature_query."""
+    rows = con.execute(render(plan, spec, "duckdb", currency, at)).fetchall()
+    times = np.array([_naive(r[1]) for r in rows], dtype="datetime64[us]")
     values = {f.name: [r[2 + i] for r in rows] for i, f in enumerate(spec.features)}
     label = np.array([float(r[-2]) if r[-2] is not None else 0.0 for r in rows], dtype=float)
     observed = np.array([bool(r[-1]) for r in rows], dtype=bool)
-    return Snapshots(tuple(str(r[0]) for r in rows), at, values, label, observed)
+    return Snapshots(tuple(str(r[0]) for r in rows), times, values, label, observed)
 
 
 def _naive(value: Any) -> datetime:

@@ -1,6 +1,8 @@
 -- ltv_60d.sql (hogql): model ltv_60d (regression): one row per person and snapshot, 7 days after
 -- their first login_success; 13 features over their events up to it; label 'revenue_60d' (revenue)
--- over the 60 days after.
+-- over the 60 days after; revenue is net of refunds in one currency, never summed across
+-- currencies: the one most revenue events with a value carry (ties: the first by name; '' for
+-- events without a currency), so other currencies count 0.
 -- Returns: person, snapshot_at, jobs_completed, success_rate, credits_remaining, pricing_views, plan_viewed, checkouts_started, coupons_applied, days_since_last_job, job_fail_rate, download_rate, device, campaign_id, creative_id, label, label_observed.
 --
 -- One row per person and snapshot whose time has come (snapshot_at <= as_of). A feature reads the
@@ -22,6 +24,7 @@ WITH ev AS (
         properties.device AS p_device,
         properties.campaign_id AS p_campaign_id,
         properties.creative_id AS p_creative_id,
+        properties.currency AS p_currency,
         toFloat(properties.credits_after) AS n_credits_after,
         toFloat(properties.price) AS n_price,
         toFloat(properties.refund_amount) AS n_refund_amount
@@ -30,6 +33,29 @@ WITH ev AS (
 bounds AS (
     SELECT now() AS as_of
 ),
+label_currencies AS (
+    SELECT currency, count(*) AS n
+    FROM (
+        SELECT coalesce(p_currency, '') AS currency
+        FROM ev
+        WHERE event = 'purchase_completed' AND n_price >= 0
+        UNION ALL
+        SELECT coalesce(p_currency, '') AS currency
+        FROM ev
+        WHERE event = 'subscription_renewed' AND n_price >= 0
+        UNION ALL
+        SELECT coalesce(p_currency, '') AS currency
+        FROM ev
+        WHERE event = 'topup_purchased' AND n_price >= 0
+    ) AS m
+    GROUP BY currency
+),
+label_currency AS (
+    SELECT coalesce(min(c.currency), '') AS currency
+    FROM label_currencies AS c
+    CROSS JOIN (SELECT max(n) AS top FROM label_currencies) AS t
+    WHERE c.n = t.top
+),
 anchor AS (
     SELECT person, min(ts) AS t
     FROM ev
@@ -37,7 +63,9 @@ anchor AS (
     GROUP BY person
 ),
 snap AS (
-    SELECT person, t + INTERVAL 7 DAY AS at FROM anchor
+    SELECT a.person AS person, a.t + INTERVAL 7 DAY AS at, c.currency AS currency
+    FROM anchor AS a
+    CROSS JOIN label_currency AS c
 ),
 agg AS (
     SELECT
@@ -59,7 +87,7 @@ agg AS (
         if(countIf(e.ts <= s.at AND e.p_device IS NOT NULL) > 0, argMinIf(e.p_device, e.ts, e.ts <= s.at AND e.p_device IS NOT NULL), NULL) AS f_device,
         if(countIf(e.ts <= s.at AND e.p_campaign_id IS NOT NULL) > 0, argMinIf(e.p_campaign_id, e.ts, e.ts <= s.at AND e.p_campaign_id IS NOT NULL), NULL) AS f_campaign_id,
         if(countIf(e.ts <= s.at AND e.p_creative_id IS NOT NULL) > 0, argMinIf(e.p_creative_id, e.ts, e.ts <= s.at AND e.p_creative_id IS NOT NULL), NULL) AS f_creative_id,
-        coalesce(sum(CASE WHEN e.ts > s.at AND e.ts <= s.at + INTERVAL 60 DAY THEN CASE WHEN e.event = 'purchase_completed' THEN e.n_price WHEN e.event = 'subscription_renewed' THEN e.n_price WHEN e.event = 'topup_purchased' THEN e.n_price WHEN e.event = 'refund_issued' THEN -e.n_refund_amount END END), 0) AS l_net
+        coalesce(sum(CASE WHEN e.ts > s.at AND e.ts <= s.at + INTERVAL 60 DAY THEN CASE WHEN e.event = 'purchase_completed' AND coalesce(e.p_currency, '') = s.currency THEN e.n_price WHEN e.event = 'subscription_renewed' AND coalesce(e.p_currency, '') = s.currency THEN e.n_price WHEN e.event = 'topup_purchased' AND coalesce(e.p_currency, '') = s.currency THEN e.n_price WHEN e.event = 'refund_issued' AND coalesce(e.p_currency, '') = s.currency THEN -e.n_refund_amount END END), 0) AS l_net
     FROM snap AS s
     LEFT JOIN ev AS e ON e.person = s.person
     GROUP BY s.person, s.at

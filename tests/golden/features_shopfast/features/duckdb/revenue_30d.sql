@@ -1,6 +1,8 @@
 -- revenue_30d.sql (duckdb): model revenue_30d (regression): one row per person and snapshot, 1
 -- days after their first app_opened; 9 features over their events up to it; label 'revenue_30d'
--- (revenue) over the 30 days after.
+-- (revenue) over the 30 days after; revenue is net of refunds in one currency, never summed across
+-- currencies: the one most revenue events with a value carry (ties: the first by name; '' for
+-- events without a currency), so other currencies count 0.
 -- Returns: person, snapshot_at, app_opens, products_viewed, carts, view_to_cart, biggest_cart, mean_viewed_price, declines, os, campaign, label, label_observed.
 --
 -- One row per person and snapshot whose time has come (snapshot_at <= as_of). A feature reads the
@@ -39,6 +41,7 @@ ev AS MATERIALIZED (
         timezone('UTC', e.timestamp) AS ts,
         nullif(json_extract_string(e.properties, '$.os'), '') AS p_os,
         nullif(json_extract_string(e.properties, '$.utm_campaign'), '') AS p_utm_campaign,
+        nullif(json_extract_string(e.properties, '$.currency'), '') AS p_currency,
         TRY_CAST(nullif(json_extract_string(e.properties, '$.cart_value'), '') AS DOUBLE) AS n_cart_value,
         TRY_CAST(nullif(json_extract_string(e.properties, '$.unit_price'), '') AS DOUBLE) AS n_unit_price,
         TRY_CAST(nullif(json_extract_string(e.properties, '$.order_total'), '') AS DOUBLE) AS n_order_total,
@@ -51,6 +54,25 @@ bounds AS MATERIALIZED (
     SELECT max(timezone('UTC', timestamp)) AS as_of
     FROM events
 ),
+label_currencies AS MATERIALIZED (
+    SELECT currency, count(*) AS n
+    FROM (
+        SELECT coalesce(p_currency, '') AS currency
+        FROM ev
+        WHERE event = 'order_placed' AND n_order_total >= 0
+        UNION ALL
+        SELECT coalesce(p_currency, '') AS currency
+        FROM ev
+        WHERE event = 'subscription_joined' AND n_fee >= 0
+    ) AS m
+    GROUP BY currency
+),
+label_currency AS MATERIALIZED (
+    SELECT coalesce(min(c.currency), '') AS currency
+    FROM label_currencies AS c
+    CROSS JOIN (SELECT max(n) AS top FROM label_currencies) AS t
+    WHERE c.n = t.top
+),
 anchor AS MATERIALIZED (
     SELECT person, min(ts) AS t
     FROM ev
@@ -58,7 +80,9 @@ anchor AS MATERIALIZED (
     GROUP BY person
 ),
 snap AS MATERIALIZED (
-    SELECT person, t + INTERVAL 1 DAY AS at FROM anchor
+    SELECT a.person AS person, a.t + INTERVAL 1 DAY AS at, c.currency AS currency
+    FROM anchor AS a
+    CROSS JOIN label_currency AS c
 ),
 agg AS MATERIALIZED (
     SELECT
@@ -74,7 +98,7 @@ agg AS MATERIALIZED (
         count(*) FILTER (WHERE e.event = 'payment_declined' AND e.ts <= s.at) AS f_declines,
         arg_min(e.p_os, e.ts) FILTER (WHERE e.event = 'app_opened' AND e.ts <= s.at AND e.p_os IS NOT NULL) AS f_os,
         arg_min(e.p_utm_campaign, e.ts) FILTER (WHERE e.ts <= s.at AND e.p_utm_campaign IS NOT NULL) AS f_campaign,
-        coalesce(sum(CASE WHEN e.ts > s.at AND e.ts <= s.at + INTERVAL 30 DAY THEN CASE WHEN e.event = 'order_placed' THEN e.n_order_total WHEN e.event = 'subscription_joined' THEN e.n_fee WHEN e.event = 'order_refunded' THEN -e.n_refund_amount END END), 0) AS l_net
+        coalesce(sum(CASE WHEN e.ts > s.at AND e.ts <= s.at + INTERVAL 30 DAY THEN CASE WHEN e.event = 'order_placed' AND coalesce(e.p_currency, '') = s.currency THEN e.n_order_total WHEN e.event = 'subscription_joined' AND coalesce(e.p_currency, '') = s.currency THEN e.n_fee WHEN e.event = 'order_refunded' AND coalesce(e.p_currency, '') = s.currency THEN -e.n_refund_amount END END), 0) AS l_net
     FROM snap AS s
     LEFT JOIN ev AS e ON e.person = s.person
     GROUP BY s.person, s.at
