@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from compiler.funnel.intervals import Proportion
 from compiler.plan.model import Plan
 from compiler.report.charts import Estimate
+from compiler.templating import count as count
+from compiler.templating import percent
 
 
 @dataclass
@@ -53,16 +55,7 @@ def absent(section_id: str, title: str, why: str) -> Section:
     return Section(section_id, title, missing=why[:1].upper() + why[1:].rstrip(".") + ".")
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    if 0 < abs(value) < 0.001:
-        return f"{100 * value:.2f}%"
-    return f"{100 * value:.{digits}f}%"
-
-
-def count(value: int | None) -> str:
-    return f"{value:,}" if value is not None else "–"
+pct = percent  # the report and the doc site format numbers one way (compiler/templating.py)
 
 
 def money(value: float | None, currency: str | None) -> str:
