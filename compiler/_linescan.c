@@ -45,7 +45,7 @@
 enum { TO_DUCKDB = 0, CLEAN = 1, BLANK = 2, KEPT = 3 };
 enum { EV_PLAN = 1, EV_KEEP = 2 };     /* events[3*i]: flags, required mask lo, hi */
 enum { NS_EVENT = -1 }; /* event names; a plan event's keys: the namespace of its index */
-enum { CHECK_ANY = -2 };        /* a $-key PostHog adds: any scalar or array of scalars */
+enum { CHECK_ANY = -2 };        /* a $-key PostHog adds: any JSON value (no rule reads it) */
 enum { COL_UUID = 0, COL_DISTINCT_ID = 1, COL_PERSON_ID = 2 };
 
 typedef struct {
@@ -364,8 +364,12 @@ static int skip_scalar_array(const uint8_t *s, Py_ssize_t n, Py_ssize_t *i, int 
 static int check_value(const Tables *t, int32_t id, const uint8_t *s, Py_ssize_t n,
                        Py_ssize_t *i, int plain) {
     Py_ssize_t from = *i;
-    int32_t start = id == CHECK_ANY ? CHECK_ANY : t->checks[2 * id];
-    int arrays = id == CHECK_ANY ? 1 : t->checks[2 * id + 1];
+    /* PostHog's own $-keys ($set, $set_once, the flag array, ...): no rule reads their value
+       (the reference engine skips $-keys for pii and undocumented keys), so any well-formed
+       JSON value passes; skip_value still checks its syntax, nested at most 32 deep. */
+    if (id == CHECK_ANY) return skip_value(s, n, i, 32, plain);
+    int32_t start = t->checks[2 * id];
+    int arrays = t->checks[2 * id + 1];
     if (from < n && s[from] == '[') return arrays && skip_scalar_array(s, n, i, plain);
     if (plain && start != CHECK_ANY) return dfa_value(t, start, s, n, i);
     if (!skip_scalar(s, n, i, plain)) return 0;

@@ -161,6 +161,19 @@ def _variants(plan) -> list[tuple[str, bytes]]:
         ("sdk key object", with_props(token={"a": 1})),
         ("system key", with_props(**{"$browser": "Chrome"})),
         ("system key nested", with_props(**{"$set": {"a": 1}})),
+        (
+            "system key deeply nested",
+            with_props(**{"$set_once": {"a": {"b": [1, {"c": "x@y.co"}, None]}, "d": []}}),
+        ),
+        ("system key nested too deep", with_props(**{"$set": json.loads("[" * 40 + "]" * 40)})),
+        (
+            "system key nested, malformed",
+            with_props(**{"$set": {"a": 1}}).replace(b'{"a":1}', b'{"a":}'),
+        ),
+        (
+            "system key nested, trailing comma",
+            with_props(**{"$set": {"a": 1}}).replace(b'{"a":1}', b'{"a":1,}'),
+        ),
         ("plan key of another event", with_props(job_id="job_abc123")),
         ("null value", with_props(page_path=None)),
         ("number as string", with_props(page_path=5)),
@@ -234,9 +247,21 @@ def test_lines_changed_one_way_each(plan, tmp_path: Path, strict: bool) -> None:
         "id instead of uuid",
         "null person_id",
         "nested top field",
+        # PostHog's $set / $set_once objects: no rule reads inside them (most posthog-js rows)
+        "system key nested",
+        "system key deeply nested",
     ]:
         assert verdict[what] in CLEAN, what
-    for what in ["repeated key", "escaped key", "invalid utf-8", "timestamp not leap", "exponent"]:
+    for what in [
+        "repeated key",
+        "escaped key",
+        "invalid utf-8",
+        "timestamp not leap",
+        "exponent",
+        "system key nested too deep",
+        "system key nested, malformed",
+        "system key nested, trailing comma",
+    ]:
         assert verdict[what] == scan.TO_DUCKDB, what
     assert verdict["system event"] == scan.CLEAN
     assert verdict["unnamed system event"] == scan.TO_DUCKDB  # DuckDB reads its name
