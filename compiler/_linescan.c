@@ -18,8 +18,8 @@
      params: (classes, slots, safe_any check, strict_system, identity rules on, accept_from)
      outputs: (status, event, ts, start), each with room for the same number of lines:
      status: u8 per line   0 = read it with DuckDB, 1 = clean (no check reads it), 2 = blank,
-                           3 = clean, but a cross-row check reads it, and plain (no control,
-                               backslash or non-ASCII byte): see kept()
+                           3 = clean, but a cross-row check reads it, and recordable (no
+                               control byte or backslash; UTF-8 text allowed): see kept()
      event:  i16 per line  the event's index (status 1; otherwise -1)
      ts:     i64 per line  the timestamp, microseconds since 1970 UTC (status 1 and 3)
      start:  i64 per line  the line's offset in data
@@ -580,6 +580,16 @@ static int resolve_event(const Tables *t, const uint8_t *s, Span span, int plain
     return *ev != INT32_MIN; /* a $-event with no index: DuckDB names it */
 }
 
+/* A line a record can carry as it is: no control byte and no backslash (so no escape), though
+   it may hold UTF-8 text, which the walk of a line that is not plain has validated. Its
+   strings end at their next quote, as in a plain line. */
+static int recordable(const uint8_t *s, Py_ssize_t n) {
+    if (memchr(s, '\\', (size_t)n) != NULL) return 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (s[k] < 0x20) return 0;
+    return 1;
+}
+
 /* One line (no newline; `plain`: no escape, control or non-ASCII byte in it). The properties
    are checked as the walk meets them when the event came first (PostHog's order), else after
    the walk. */
@@ -665,13 +675,13 @@ static int scan_line(const Tables *t, const uint8_t *s, Py_ssize_t n, int plain,
     }
 
     /* Rows a cross-row check reads go to DuckDB with their properties: as records (see
-       kept()) when the line is plain, else as JSON through the SQL screen again. Without a
+       kept()) when the line is recordable, else as JSON through the SQL screen again. Without a
        user id field the identity rules check no user id, so its absence keeps no row. */
     int keep = (flags & EV_KEEP) ||
                (t->identity && ((t->user_len > 0 && !user_id) ||
                                 (person_id != NULL && did_len >= t->anon_len &&
                                  memcmp(distinct_id, t->anon, (size_t)t->anon_len) == 0)));
-    if (keep) return plain ? KEPT : TO_DUCKDB;
+    if (keep) return plain || recordable(s, n) ? KEPT : TO_DUCKDB;
     *event = (int16_t)ev;
     return CLEAN;
 }
@@ -1124,7 +1134,8 @@ static PyObject *kept(PyObject *self, PyObject *args) {
         }
         Span top[K_OTHER];
         int plain;
-        if (line_end(text, len, &plain) != len || !plain || !top_spans(text, len, top)) {
+        if (line_end(text, len, &plain) != len || !(plain || recordable(text, len)) ||
+            !top_spans(text, len, top)) {
             bad = 1;
         } else {
             put_int(&w, chunk);

@@ -545,30 +545,36 @@ def test_kept_lines_become_records_of_their_columns_and_properties(plan) -> None
         assert len(row["properties"]) > len(json.loads(properties)) >= 2
 
 
-def test_a_line_that_is_not_plain_is_never_kept(plan) -> None:
-    """Records have no quoting, so only plain lines (no control byte, backslash or non-ASCII
-    byte) may become one; another clean line a check reads goes to DuckDB as JSON. The same
-    changes to a row no check reads leave it clean, so each variant is a clean line."""
+def test_only_recordable_lines_are_kept(plan) -> None:
+    """Records have no quoting, so only lines with no control byte and no backslash may become
+    one (UTF-8 text may: the walk has validated it, and no escape can hide a quote); another
+    clean line a check reads goes to DuckDB as JSON. The same changes to a row no check reads
+    leave it clean, so each variant is a clean line."""
 
     def variants(row: dict[str, Any]) -> list[bytes]:
         plain = _compact(row)
-        accented = dict(row, properties={**row["properties"], "$lib": "p\u00f6sthog"})
+        accented = dict(row, properties={**row["properties"], "$lib": "p\u00f6sthog \u2713"})
+        escaped = json.dumps(accented, separators=(",", ":")).encode()  # \u00f6: a backslash
         text = json.dumps(accented, separators=(",", ":"), ensure_ascii=False).encode()
-        return [plain.replace(b"{", b"{\t", 1), plain + b"\r", text]
+        return [plain.replace(b"{", b"{\t", 1), plain + b"\r", escaped, text]
 
     rng = random.Random(12)
     tables = screen_for(plan).lines
     for name, kept in (("job_created", True), ("ad_click", False)):
         row = _user_row(plan, name, rng, 0)
-        for line in variants(row):
-            data = _compact(row) + b"\n" + line + b"\n"
-            status, _, ts, offsets = scan.scan_bytes(data, tables)
-            if not kept:
-                assert status.tolist() == [scan.CLEAN, scan.CLEAN], line
-                continue
-            assert status.tolist() == [scan.KEPT, scan.TO_DUCKDB], line
+        lines = variants(row)
+        data = b"".join(line + b"\n" for line in [_compact(row), *lines])
+        status, _, ts, offsets = scan.scan_bytes(data, tables)
+        if not kept:
+            assert status.tolist() == [scan.CLEAN] * 5
+            continue
+        assert status.tolist() == [scan.KEPT, *[scan.TO_DUCKDB] * 3, scan.KEPT]
+        for refused in (1, 2, 3):
             with pytest.raises(ValueError, match="KEPT"):
-                scan._linescan.kept(data, offsets, np.array([1]), ts, 0, ())
+                scan._linescan.kept(data, offsets, np.array([refused]), ts, 0, ())
+        record = scan._linescan.kept(data, offsets, np.array([4]), ts, 0, ()).decode("utf-8")
+        fields = record.rstrip("\n").split("\x01")
+        assert fields[1] == "5" and fields[2] == row["uuid"] and fields[3] == name
 
 
 def test_records_keep_every_property_the_cross_row_checks_read(plan) -> None:
