@@ -95,3 +95,12 @@ def test_hogql_form_parses_and_uses_hogql_syntax(plan) -> None:
     assert "INTERVAL 30 DAY" in text
     assert "Left out" in text and "identity_violation" in text.splitlines()[1]
     assert "properties.mode NOT IN" in text
+
+
+def test_the_warehouse_dialects_are_the_registrys() -> None:
+    """One dialect registry: every audit renderer is for a dialect the funnel's registry has."""
+    from compiler.audit import warehouse
+    from compiler.funnel import dialects
+
+    assert set(warehouse.RENDERERS) <= set(dialects.DIALECTS)
+    assert set(warehouse.DIALECTS) == set(warehouse.RENDERERS) == {"clickhouse", "hogql"}

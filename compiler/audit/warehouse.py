@@ -11,12 +11,11 @@ from collections.abc import Sequence
 
 from compiler.audit.rules import EMAIL_LIKE, FORMAT_PATTERNS, PHONE_LIKE, AuditRules
 from compiler.audit.tables import PlanTables
+from compiler.funnel.dialects import DIALECTS as REGISTRY
 from compiler.funnel.dialects import get as dialect
 from compiler.plan.model import Plan
 
 CLICKHOUSE = dialect("clickhouse")
-
-DIALECTS = ("clickhouse", "hogql")
 # Kinds that need more than one row or more than the table: left out of the SQL forms.
 OMITTED = ("unparseable_row", "sequence_violation", "identity_violation", "never_seen")
 
@@ -315,7 +314,10 @@ def hogql_sql(plan: Plan, *, strict_system: bool = False) -> str:
     )
 
 
+# The audit as SQL for the warehouse dialects of the one registry (compiler/funnel/dialects.py).
+RENDERERS = {"clickhouse": clickhouse_sql, "hogql": hogql_sql}
+DIALECTS = tuple(name for name in REGISTRY if name in RENDERERS)
+
+
 def emit_sql(plan: Plan, dialect: str, *, strict_system: bool = False) -> str:
-    return {"clickhouse": clickhouse_sql, "hogql": hogql_sql}[dialect](
-        plan, strict_system=strict_system
-    )
+    return RENDERERS[dialect](plan, strict_system=strict_system)

@@ -22,6 +22,7 @@ import numpy as np
 
 from compiler.exports import report as bad
 from compiler.exports import scan
+from compiler.funnel.dialects import quote, quote_ident
 
 ROWS_TABLE = "_trackplan_export_rows"
 # Rows the C line scanner proved clean, narrow (an insert into the 11-column table above costs
@@ -265,12 +266,8 @@ def _top_conflict(j: str, props_keys: str) -> str:
     )
 
 
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+sql_text = quote  # SQL quoting has one place: compiler/funnel/dialects.py
+ident = quote_ident
 
 
 def _lines_reader(path: str, compression: str | None, rejects: str) -> str:

@@ -19,6 +19,11 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def quote_ident(name: str) -> str:
+    """A standard SQL (DuckDB) quoted identifier: double quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: str
