@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from compiler.diagnostics import Diagnostic, capped
 from compiler.plan import PlanResult, load_plan
@@ -73,3 +75,14 @@ def print_diagnostics(
                 click.echo(line)
     for code, count in sorted(hidden.items()):
         click.echo(f"... and {count} more {code}")
+
+
+def progress() -> Progress:
+    """A spinner with the elapsed time on stderr, for long work (gone when it ends)."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )

@@ -9,7 +9,7 @@ import click
 
 from compiler.audit import run_audit
 from compiler.build import compare, write
-from compiler.cli.common import InputError, plan_option, print_diagnostics, read_plan
+from compiler.cli.common import InputError, plan_option, print_diagnostics, progress, read_plan
 from compiler.cli.rates import open_exports
 from compiler.docs.health import AuditReportError, Health, from_audit, read_report
 from compiler.docs.history import DEFAULT_LIMIT, History, HistoryError, read_history
@@ -111,8 +111,6 @@ def _with_exports(plan: Plan, exports: tuple[str, ...], health: Health | None) -
 
 def _history(plan_dir: Path, limit: int) -> History:
     """The plan's change history from git, with a progress bar; a usage error outside git."""
-    from compiler.cli.train import progress
-
     with progress() as bar:
         task = bar.add_task(f"reading the change history of {plan_dir}", total=None)
         try:

@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from compiler.cli.common import InputError, plan_option
+from compiler.cli.common import InputError, plan_option, progress
 
 if TYPE_CHECKING:
     from compiler.models.ltv_compare import Comparison
@@ -144,7 +144,6 @@ def ltv_compare(
     """Compare BG/NBD + Gamma-Gamma with the plan's revenue regression models on one holdout:
     the same persons, revenue after --calibration-end. Exit 2 when the data is too small."""
     from compiler.cli.rates import load_plan_or_fail, open_exports
-    from compiler.cli.train import progress
     from compiler.models.clv_data import TransactionsError
     from compiler.models.ltv_compare import CompareRefused, compare
     from compiler.models.ltv_ml import regression_models

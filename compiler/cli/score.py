@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from compiler.cli.common import InputError, plan_option
+from compiler.cli.common import InputError, plan_option, progress
 from compiler.cli.rates import load_plan_or_fail, open_exports
-from compiler.cli.train import model_spec, progress
+from compiler.cli.train import model_spec
 
 
 @click.command()

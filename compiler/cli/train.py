@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from compiler.cli.common import InputError, plan_option
+from compiler.cli.common import InputError, plan_option, progress
 from compiler.cli.rates import load_plan_or_fail, open_exports
 from compiler.plan.model import Plan
 from compiler.plan.model_models import ModelSpec
@@ -24,16 +22,6 @@ def model_spec(plan: Plan, name: str) -> ModelSpec:
         listed = ", ".join(known) or "none (the plan has no models section)"
         raise InputError(f"unknown model '{name}'.{did_you_mean(name, known)} Known: {listed}")
     return known[name]
-
-
-def progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
 
 
 @click.command()

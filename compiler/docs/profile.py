@@ -22,6 +22,7 @@ from compiler.funnel.fragments import base, in_list
 from compiler.funnel.intervals import Proportion
 from compiler.funnel.rates import compute
 from compiler.plan.model import Plan
+from compiler.report.view import transition_label
 
 SPARK_W, SPARK_H, SPARK_PAD = 240, 48, 3
 
@@ -161,18 +162,12 @@ def _transitions(con: Any, plan: Plan) -> tuple[Transition, ...]:
     if not plan.states:
         return ()
     defaults = {t.name: t for t in plan.transitions}
-
-    def name(state_id: str) -> str:
-        state = plan.state(state_id)
-        return state.name if state else state_id
-
     out = []
     for key, observed in compute(con, plan, None, fit_only=True).transitions.items():
-        to, frm = key.split("|")
         planned = defaults.get(key)
         note = "–" if planned is None else "fit" if planned.rate is None else ""
         rate = planned.rate if planned else None
-        out.append(Transition(key, f"{name(frm)} → {name(to)}", rate, note, observed))
+        out.append(Transition(key, transition_label(plan, key), rate, note, observed))
     return tuple(out)
 
 
