@@ -13,7 +13,7 @@ import pytest
 import sqlglot
 
 from compiler.audit import run_audit
-from compiler.audit.warehouse import OMITTED, clickhouse_sql, hogql_sql
+from compiler.audit.warehouse import OMITTED, emit_sql
 from compiler.exports import open_events
 from tests.conftest import FIXTURES
 from tests.export_rows import posthog_row
@@ -50,7 +50,7 @@ def clickhouse_counts(
         "Nullable(String), timestamp Nullable(DateTime64(6, 'UTC')), person_id Nullable(String), "
         f"properties String) ENGINE = MergeTree ORDER BY event AS SELECT * FROM file('{parquet}', Parquet)"
     )
-    text = str(chs.query("USE audit; " + clickhouse_sql(plan), "CSVWithNames"))
+    text = str(chs.query("USE audit; " + emit_sql(plan, "clickhouse"), "CSVWithNames"))
     chs.close()
     rows = list(csv.DictReader(io.StringIO(text)))
     return {
@@ -88,7 +88,7 @@ def test_clickhouse_sql_agrees_on_mutated_rows(plan, tmp_path: Path) -> None:
 
 
 def test_hogql_form_parses_and_uses_hogql_syntax(plan) -> None:
-    text = hogql_sql(plan)
+    text = emit_sql(plan, "hogql")
     tree = sqlglot.parse_one(text, read="clickhouse")
     assert tree.find(sqlglot.exp.Select) is not None
     assert "countIf(properties.mode IS NULL)" in text
@@ -102,5 +102,6 @@ def test_the_warehouse_dialects_are_the_registrys() -> None:
     from compiler.audit import warehouse
     from compiler.funnel import dialects
 
-    assert set(warehouse.RENDERERS) <= set(dialects.DIALECTS)
-    assert set(warehouse.DIALECTS) == set(warehouse.RENDERERS) == {"clickhouse", "hogql"}
+    assert set(warehouse.DIALECTS) <= set(dialects.DIALECTS)
+    assert {"clickhouse", "hogql"} <= set(warehouse.DIALECTS)
+    assert all(dialects.get(n).audit_form in warehouse.FORMS for n in warehouse.DIALECTS)

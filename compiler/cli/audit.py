@@ -72,7 +72,7 @@ def _connection(memory_limit: str) -> duckdb.DuckDBPyConnection:
 @click.option(
     "--emit-sql",
     type=click.Choice(sorted(DIALECTS)),
-    help="Print the audit as one SQL query for ClickHouse or HogQL and exit.",
+    help="Print the audit as one SQL query for ClickHouse, DuckDB or HogQL and exit.",
 )
 @click.option(
     "--memory-limit",

@@ -24,7 +24,6 @@ from compiler.funnel import dialects
 from compiler.funnel.builder import Context, Query, union_all
 from compiler.funnel.dialects import Dialect
 from compiler.funnel.fragments import CTE, base, in_list, number_column, text_column, value_test
-from compiler.models import sql_extras as x
 from compiler.plan.model import Plan
 from compiler.plan.model_analytics import RevenueSource
 from compiler.plan.model_models import Feature, Label, ModelSpec, Where
@@ -92,19 +91,19 @@ def _aggregate(f: Feature, d: Dialect, reads: _Reads) -> str:
     if f.kind == "time_between":
         first_a = d.min_if("e.ts", f"e.event = {d.literal(f.event or '')} AND e.ts <= s.at")
         first_b = d.min_if("e.ts", f"e.event = {d.literal(f.to_event or '')} AND e.ts <= s.at")
-        return x.days_between(first_a, first_b)
+        return d.days_between(first_a, first_b)
     if f.kind in ("days_since_first", "days_since_last"):
         at = d.min_if("e.ts", cond) if f.kind == "days_since_first" else d.max_if("e.ts", cond)
-        return x.days_between(at, "s.at")
+        return d.days_between(at, "s.at")
     value = reads.value(f.property or "")
     if f.kind in ("first_value", "last_value"):
-        return x.arg_at(d, value, "e.ts", f"{cond} AND {value} IS NOT NULL", f.kind == "last_value")
+        return d.arg_at(value, "e.ts", f"{cond} AND {value} IS NOT NULL", f.kind == "last_value")
     if f.kind == "distinct_count":
-        return x.distinct_if(d, value, cond)
+        return d.distinct_if(value, cond)
     if f.kind == "sum":
-        return x.sum_if(value, cond)
+        return d.sum_if(value, cond)
     if f.kind == "mean":
-        return x.avg_if(value, cond)
+        return d.avg_if(value, cond)
     if f.kind == "max":
         return d.max_if(value, cond)
     raise ValueError(f"unknown feature kind {f.kind}")  # lint rejects these
@@ -135,7 +134,7 @@ def _label(label: Label, plan: Plan, d: Dialect, reads: _Reads) -> tuple[list[CT
     reads.numbers += [src.value for src in (*revenue.events, *revenue.refunds)]
     reads.texts += [src.currency for src in (*revenue.events, *revenue.refunds) if src.currency]
     money = f"CASE {' '.join(whens)} END"
-    return [("l_net", x.sum_if(money, window))], "a.l_net"
+    return [("l_net", d.sum_if(money, window))], "a.l_net"
 
 
 def _currency(src: RevenueSource, prefix: str = "") -> str:
