@@ -244,6 +244,56 @@ def test_revenue_label_counts_one_currency(data: dict[str, Any]) -> None:
             assert v == pytest.approx(net.get(k, 0.0), abs=1e-9)
 
 
+def _event(i: int, event: str, props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "uuid": f"00000000-0000-0000-0000-{i:012d}",
+        "timestamp": f"2026-01-{1 + i % 28:02d}T10:00:00+00:00",
+        "event": event,
+        "distinct_id": f"d{i % 3}",
+        "person_id": f"p{i % 3}",
+        "properties": props,
+    }
+
+
+@pytest.mark.parametrize(
+    "currencies",
+    [
+        # (event, value, currency): GBP and EUR tie (the first by name wins); USD's negative
+        # orders and its refunds are not revenue events with a value >= 0
+        [("order_placed", 5.0, "GBP"), ("order_placed", 5.0, "GBP"),
+         ("subscription_joined", 5.0, "EUR"), ("order_placed", 0.0, "EUR"),
+         ("order_placed", -1.0, "USD"), ("order_placed", -1.0, "USD"),
+         ("order_placed", -1.0, "USD"), ("order_refunded", 3.0, "USD"),
+         ("order_refunded", 3.0, "USD"), ("order_refunded", 3.0, "USD")],
+        # events without a currency count as '', which sorts first in a tie
+        [("order_placed", 5.0, None), ("order_placed", 5.0, "AUD"), ("order_placed", 2.0, None),
+         ("subscription_joined", 9.0, "AUD")],
+        # a plain majority
+        [("order_placed", 5.0, "SEK"), ("order_placed", 5.0, "SEK"), ("order_placed", 5.0, "NOK")],
+        # no revenue event with a value: None
+        [("order_refunded", 3.0, "EUR"), ("order_placed", None, "EUR")],
+    ],
+    ids=["tie-by-name", "no-currency", "majority", "none"],
+)  # fmt: skip
+def test_majority_currency_is_the_features_rule(
+    tmp_path: Path, currencies: list[tuple[str, float | None, str | None]]
+) -> None:
+    """The currency ltv-compare picks is the features' CURRENCY_RULE, counted here in Python."""
+    value = {**MONEY, **REFUNDS}
+    events = []
+    for i, (event, amount, code) in enumerate(currencies):
+        props: dict[str, Any] = {} if amount is None else {value[event]: amount}
+        events.append(_event(i, event, props | ({} if code is None else {"currency": code})))
+    export = tmp_path / "money.jsonl"
+    export.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    counts = Counter(
+        code or "" for event, amount, code in currencies
+        if event in MONEY and amount is not None and amount >= 0
+    )  # fmt: skip
+    want = min(counts, key=lambda c: (-counts[c], c)) if counts else None
+    assert majority_currency(duck(export), load_plan(SHOPFAST).plan) == want
+
+
 def test_regressions_never_predict_below_zero() -> None:
     """Fix 3: the boosting's Poisson loss, and the ridge baseline clipped at 0."""
     from compiler.models.dataset import Encoder

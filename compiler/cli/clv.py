@@ -16,7 +16,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from compiler.cli.common import InputError, plan_option
+from compiler.cli.common import InputError, format_output_options, plan_option
 from compiler.models.clv import ClvResult, analyse, write_scores
 from compiler.models.clv_data import Columns, TransactionsError, load_file, summarize
 from compiler.models.mle import FitError
@@ -175,16 +175,7 @@ def _table(result: ClvResult, notes: list[str]) -> None:
     show_default=True,
     help="Unit of t_x and T (the parameters depend on it).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Write per-customer P(alive), expected purchases, spend and CLV (CSV).",
-)
+@format_output_options("Write per-customer P(alive), expected purchases, spend and CLV (CSV).")
 def clv(
     inputs: tuple[str, ...],
     from_exports: bool,

@@ -38,6 +38,29 @@ def plan_option(func: F) -> F:
     )(func)
 
 
+def format_output_options(output_help: str) -> Callable[[F], F]:
+    """`--format table|json` (the parameter `fmt`) and `-o/--output FILE` (`output`, a Path or
+    None), with `output_help` saying what the file holds."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "-o",
+            "--output",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help=output_help,
+        )(func)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["table", "json"]),
+            default="table",
+            show_default=True,
+        )(func)
+
+    return decorate
+
+
 def read_plan(plan_dir: Path) -> PlanResult:
     try:
         return load_plan(plan_dir)

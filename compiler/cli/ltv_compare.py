@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from compiler.cli.common import InputError, plan_option, progress
+from compiler.cli.common import InputError, format_output_options, plan_option, progress
 
 if TYPE_CHECKING:
     from compiler.models.ltv_compare import Comparison
@@ -120,16 +120,7 @@ def write_predictions(result: Comparison, path: Path) -> int:
     help="ML training rows: the model's own snapshots, or rolling ones like the holdout's.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the ML fits.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Write per-person predicted and actual revenue per horizon (CSV).",
-)
+@format_output_options("Write per-person predicted and actual revenue per horizon (CSV).")
 def ltv_compare(
     exports: tuple[str, ...],
     plan_dir: Path,

@@ -7,9 +7,10 @@ one line, why there is no base (not a repository, an unknown ref, no plan at tha
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from compiler.gitrepo import GitError, NotARepository, git, repository, resolve
 
 
 class BaseError(Exception):
@@ -33,38 +34,33 @@ class Base:
         return f"{self.git_prefix}/{rel.as_posix()}"
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
-    except OSError as exc:
-        raise BaseError(f"cannot run git: {exc.strerror}") from None
-
-
 def materialize(base: str, plan_dir: Path, scratch: Path) -> Base:
     """The base plan: the directory `base` when it is one, else `plan_dir` at git ref `base`."""
     if Path(base).is_dir():
         return Base(Path(base), base)
-    if not plan_dir.is_dir():
-        raise BaseError(f"plan directory not found: {plan_dir}")
-    top = _git(plan_dir, "rev-parse", "--show-toplevel")
-    if top.returncode != 0:
+    try:
+        return _at_ref(base, plan_dir, scratch)
+    except NotARepository:
         raise BaseError(
             f"--base {base}: not a directory, and {plan_dir} is not inside a git repository"
-        )
-    root = Path(top.stdout.decode().strip())
-    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
-    if commit.returncode != 0:
+        ) from None
+    except GitError as exc:  # git missing, no plan directory
+        raise BaseError(str(exc)) from None
+
+
+def _at_ref(base: str, plan_dir: Path, scratch: Path) -> Base:
+    root, prefix = repository(plan_dir)
+    if resolve(root, f"{base}^{{commit}}") is None:
         raise BaseError(f"--base {base}: not a directory, nor a git ref in {root}")
-    prefix = plan_dir.resolve().relative_to(root.resolve()).as_posix()
-    listed = _git(root, "ls-tree", "-r", "-z", "--name-only", base, "--", prefix)
-    names = [n for n in listed.stdout.decode().split("\0") if n.endswith((".yaml", ".yml"))]
-    if listed.returncode != 0 or not names:
+    listed = git(root, "ls-tree", "-r", "-z", "--name-only", base, "--", prefix)
+    names = [n for n in listed.text.split("\0") if n.endswith((".yaml", ".yml"))]
+    if not listed.ok or not names:
         raise BaseError(f"--base {base}: the plan directory {prefix} does not exist at {base}")
     target = scratch / "base"
     for name in names:
-        shown = _git(root, "show", f"{base}:{name}")
-        if shown.returncode != 0:
-            raise BaseError(f"--base {base}: cannot read {name}: {shown.stderr.decode().strip()}")
+        shown = git(root, "show", f"{base}:{name}")
+        if not shown.ok:
+            raise BaseError(f"--base {base}: cannot read {name}: {shown.error}")
         path = target / Path(name).relative_to(prefix) if prefix != "." else target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(shown.stdout)

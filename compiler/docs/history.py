@@ -11,7 +11,6 @@ history (not a git repository, git missing). Reads git, never writes; the doc si
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from compiler.diff.base import BaseError, materialize
 from compiler.diff.compare import compare
 from compiler.diff.model import Change
+from compiler.gitrepo import GitError, NotARepository, git, repository, resolve
 from compiler.plan import load_plan
 from compiler.plan.model import Plan
 
@@ -79,42 +79,25 @@ class History:
         return EventHistory(name, entries, len(self.commits), self.truncated, self.skipped)
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            check=False,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-    except OSError as exc:
-        raise HistoryError(f"cannot run git: {exc.strerror}") from None
-
-
 def _repository(plan_dir: Path) -> tuple[Path, str]:
     """The repository's root and the plan directory relative to it."""
-    if not plan_dir.is_dir():
-        raise HistoryError(f"plan directory not found: {plan_dir}")
-    top = _git(plan_dir, "rev-parse", "--show-toplevel")
-    if top.returncode != 0:
+    try:
+        return repository(plan_dir)
+    except NotARepository:
         raise HistoryError(
             f"--history: {plan_dir} is not inside a git repository; "
             "the change history is read from git (drop --history, or commit the plan)"
-        )
-    root = Path(top.stdout.strip())
-    return root, plan_dir.resolve().relative_to(root.resolve()).as_posix()
+        ) from None
 
 
 def _commits(root: Path, prefix: str, limit: int) -> tuple[list[Commit], bool]:
-    if _git(root, "rev-parse", "--verify", "--quiet", "HEAD").returncode != 0:
+    if resolve(root, "HEAD") is None:
         return [], False  # a repository without commits
     fmt = _SEP.join(("%H", "%h", "%ad", "%s"))
-    log = _git(root, "log", f"-n{limit + 1}", f"--format={fmt}", "--date=short", "--", prefix)
-    if log.returncode != 0:
-        raise HistoryError(f"git log failed in {root}: {log.stderr.strip()}")
-    commits = [Commit(*line.split(_SEP, 3)) for line in log.stdout.splitlines() if line]
+    log = git(root, "log", f"-n{limit + 1}", f"--format={fmt}", "--date=short", "--", prefix)
+    if not log.ok:
+        raise HistoryError(f"git log failed in {root}: {log.error}")
+    commits = [Commit(*line.split(_SEP, 3)) for line in log.text.splitlines() if line]
     return commits[:limit], len(commits) > limit
 
 
@@ -128,10 +111,9 @@ class _Plans:
     def at(self, rev: str) -> Plan | str | None:
         """The plan, a reason it cannot be used, or None when the directory is not there."""
         path = f"{rev}:{self.prefix}" if self.prefix != "." else f"{rev}:"
-        tree = _git(self.root, "rev-parse", "--verify", "--quiet", path)
-        if tree.returncode != 0:
+        key = resolve(self.root, path)
+        if key is None:
             return None
-        key = tree.stdout.strip()
         if key not in self.cache:
             self.cache[key] = self._load(rev, self.scratch / key)
         return self.cache[key]
@@ -171,6 +153,13 @@ def read_history(
 ) -> History:
     """The change history of every event over the last `limit` commits touching `plan_dir`;
     `step(done, total)` is called after each commit (a progress bar)."""
+    try:
+        return _read(plan_dir, limit, step)
+    except GitError as exc:  # git missing, no plan directory
+        raise HistoryError(str(exc)) from None
+
+
+def _read(plan_dir: Path, limit: int, step: Callable[[int, int], None] | None) -> History:
     root, prefix = _repository(plan_dir)
     commits, truncated = _commits(root, prefix, limit)
     events: dict[str, list[HistoryEntry]] = {}

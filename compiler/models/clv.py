@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from compiler.models import bgnbd, gammagamma
 from compiler.models.clv_data import CustomerSummary
+from compiler.models.mle import FitError
 
 UNITS = {1: "days", 7: "weeks"}
 TOP_BUCKET = 7  # frequencies of 7 and more share one holdout row, as in FHL's figure 4
@@ -114,6 +115,35 @@ class ClvResult:
         return out
 
 
+class DegenerateFit(FitError):
+    """BG/NBD's fitted parameters give forecasts that are not numbers: a parameter ran far off
+    (e.g. a ~ 1e5, still inside mle.RUNAWAY) and the closed forms overflow to inf * 0."""
+
+
+def check_forecast(params: bgnbd.BgNbdParams, days: float, purchases: NDArray[np.float64]) -> None:
+    """DegenerateFit when BG/NBD's expected purchases over `days` days are not finite for some
+    customer (`clv` and `ltv-compare` refuse such a fit rather than print NaN)."""
+    bad = int(np.sum(~np.isfinite(purchases)))
+    if bad:
+        b = params
+        raise DegenerateFit(
+            f"BG/NBD's expected purchases over {days:g} days are not finite for {bad} "
+            f"customers (fitted r={b.r:.3g}, alpha={b.alpha:.3g}, a={b.a:.3g}, b={b.b:.3g}: a "
+            "degenerate fit)"
+        )
+
+
+def expected_purchases(
+    fit: bgnbd.BgNbdFit, days: float, summary: CustomerSummary
+) -> NDArray[np.float64]:
+    """E[repeat purchases in (T, T + days]] per customer (`days` in days), checked finite."""
+    s = summary
+    with np.errstate(invalid="ignore", over="ignore"):  # a degenerate fit: refused in the check
+        out = bgnbd.conditional_expected_purchases(fit.params, days / s.unit_days, s.x, s.t_x, s.T)
+    check_forecast(fit.params, days, out)
+    return out
+
+
 def spend_frequency_correlation(summary: CustomerSummary) -> float | None:
     """Pearson correlation of x and zbar among paying repeat buyers: Gamma-Gamma assumes spend
     is independent of frequency, so this should be near 0 (Fader and Hardie 2013 check it)."""
@@ -128,9 +158,9 @@ def _holdout(
 ) -> Holdout | None:
     if summary.holdout_end is None:
         return None
-    length = (summary.holdout_end - summary.calibration_end).days / summary.unit_days
+    days = (summary.holdout_end - summary.calibration_end).days
     s = summary
-    predicted = bgnbd.conditional_expected_purchases(fit.params, length, s.x, s.t_x, s.T)
+    predicted = expected_purchases(fit, days, s)
     buckets = []
     capped = np.minimum(s.x, TOP_BUCKET)
     for k in range(TOP_BUCKET + 1):
@@ -147,7 +177,7 @@ def _holdout(
             )
         )
     return Holdout(
-        length=length,
+        length=days / s.unit_days,
         actual=float(np.sum(s.holdout_x)),
         predicted=float(np.sum(predicted)),
         actual_value=float(np.sum(s.holdout_value)),
@@ -158,12 +188,15 @@ def _holdout(
 
 
 def analyse(summary: CustomerSummary, horizon_days: int = 365) -> ClvResult:
-    """Fit BG/NBD and Gamma-Gamma to the summary; FitError when the data cannot support them."""
+    """Fit BG/NBD and Gamma-Gamma to the summary; FitError when the data cannot support them
+    (DegenerateFit when the fitted BG/NBD forecasts are not numbers)."""
     s = summary
     purchases = bgnbd.fit(s.x, s.t_x, s.T)
     spend_fit = gammagamma.fit(s.x, s.zbar)
     horizon = horizon_days / s.unit_days
-    value = gammagamma.clv(purchases.params, spend_fit.params, horizon, s.x, s.t_x, s.T, s.zbar)
+    with np.errstate(invalid="ignore", over="ignore"):  # a degenerate fit: refused in the check
+        value = gammagamma.clv(purchases.params, spend_fit.params, horizon, s.x, s.t_x, s.T, s.zbar)
+    check_forecast(purchases.params, horizon_days, value.purchases)
     return ClvResult(
         summary=s,
         bgnbd=purchases,

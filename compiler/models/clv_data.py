@@ -215,7 +215,7 @@ def _parse(con: duckdb.DuckDBPyConnection, label: str) -> int:
     return int(count[0])
 
 
-SUMMARY_SQL = """
+COHORT_SQL = """
 WITH days AS (
     SELECT customer, day, sum(amount) AS amount FROM tx GROUP BY customer, day
 ),
@@ -225,7 +225,8 @@ cohort AS (
     FROM days AS d JOIN firsts AS f ON f.customer = d.customer
     WHERE f.first_day <= $cal
 )
-SELECT
+"""  # purchase days (a day's transactions summed) of the customers who bought by $cal
+SUMMARY_SQL = COHORT_SQL + """SELECT
     customer,
     count(*) FILTER (WHERE day > first_day AND day <= $cal) AS x,
     coalesce(date_diff('day', first_day, max(day) FILTER (WHERE day > first_day AND day <= $cal)), 0) AS t_x,

@@ -40,9 +40,8 @@ import duckdb
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from compiler.models import bgnbd, gammagamma
-from compiler.models.clv import analyse
-from compiler.models.clv_data import TransactionsError, summarize
+from compiler.models.clv import DegenerateFit, analyse, expected_purchases
+from compiler.models.clv_data import COHORT_SQL, TransactionsError, summarize
 from compiler.models.clv_plan import load_plan_transactions
 from compiler.models.dataset import Floats, Snapshots, fit_encoder, load_snapshots
 from compiler.models.ltv_metrics import Metrics, metrics
@@ -169,29 +168,39 @@ def compare(
             f"{calibration_end}; the comparison needs at least {MIN_CUSTOMERS}"
         )
     trains = {n: training_rows(con, plan, models[n], end, currency, rolling) for n in horizons}
-    with np.errstate(invalid="ignore"):  # a degenerate fit's NaN CLV is refused below
+    try:
         fit = analyse(summary, max(horizons))
-    spend = gammagamma.conditional_expected_spend(fit.gamma_gamma.params, summary.x, summary.zbar)
+        purchases = {
+            n: (
+                fit.clv.purchases
+                if n == fit.horizon_days
+                else expected_purchases(fit.bgnbd, n, summary)
+            )
+            for n in horizons
+        }
+    except DegenerateFit as exc:
+        raise CompareRefused(f"{label}: {exc}; choose a later --calibration-end") from None
+    spend = fit.clv.spend  # Gamma-Gamma's E[spend per purchase]; NaN where it does not exist
     unknown = np.isnan(spend)
     repeat = summary.x > 0
     mean_spend = float(np.sum(summary.zbar * summary.x) / max(1.0, float(np.sum(summary.x))))
     spend = np.where(unknown, mean_spend if repeat.any() else 0.0, spend)
-    out = []
-    for n in horizons:
-        with np.errstate(invalid="ignore"):  # a degenerate fit gives NaN: refused below
-            purchases = bgnbd.conditional_expected_purchases(
-                fit.bgnbd.params, n / UNIT_DAYS, summary.x, summary.t_x, summary.T
-            )
-        pred = purchases * spend
-        if not np.all(np.isfinite(pred)):
-            b = fit.bgnbd.params
-            raise CompareRefused(
-                f"{label}: BG/NBD's expected purchases over {n} days are not finite for "
-                f"{int(np.sum(~np.isfinite(pred)))} persons (fitted r={b.r:.3g}, "
-                f"alpha={b.alpha:.3g}, a={b.a:.3g}, b={b.b:.3g}: a degenerate fit); choose a "
-                "later --calibration-end"
-            )
-        out.append(_horizon(con, plan, models[n], persons, end, pred, currency, seed, trains[n]))
+    gross = _gross_holdout(con, persons, calibration_end, horizons)
+    out = [
+        _horizon(
+            con,
+            plan,
+            models[n],
+            persons,
+            end,
+            currency,
+            seed,
+            trains[n],
+            purchases[n] * spend,
+            gross[n],
+        )
+        for n in horizons
+    ]
     b, g = fit.bgnbd.params, fit.gamma_gamma.params
     return Comparison(
         calibration_end=calibration_end,
@@ -213,11 +222,14 @@ def _horizon(
     spec: ModelSpec,
     persons: tuple[str, ...],
     end: datetime,
-    bg: Floats,
     currency: str,
     seed: int,
     train: Snapshots,
+    bg: Floats,
+    gross: float,
 ) -> Horizon:
+    """One horizon: the ML model trained and scored, both methods' metrics (`bg`: BG/NBD's
+    forecast per person; `gross`: the holdout revenue before refunds)."""
     n = spec.label.days
     encoder = fit_encoder(spec, train)
     now = load_snapshots(con, plan, spec, currency, sql_time(end))
@@ -230,8 +242,6 @@ def _horizon(
         except TrainRefused as exc:
             raise CompareRefused(f"model '{spec.name}': {exc}") from None
         ml = predict(model, encoder.matrix(now), True)
-    held = summarize(con, "", end.date(), end.date() + timedelta(days=n), UNIT_DAYS)
-    assert held.customers == persons
     last = train.at.max() + np.timedelta64(n, "D") if len(train) else None
     return Horizon(
         days=n,
@@ -246,8 +256,32 @@ def _horizon(
         train_positives=int(np.count_nonzero(train.label > 0)),
         train_snapshots=train.at.astype("datetime64[us]").astype("int64") / 1e6,
         train_label_end=None if last is None else str(last).replace("T", " "),
-        actual_gross=float(held.holdout_value.sum()),
+        actual_gross=gross,
     )
+
+
+def _gross_holdout(
+    con: duckdb.DuckDBPyConnection,
+    persons: tuple[str, ...],
+    calibration_end: date,
+    horizons: tuple[int, ...],
+) -> dict[int, float]:
+    """The holdout revenue before refunds over each horizon, of the cohort's purchase days in
+    (C, C + n] (as `summarize` sums it: per person, then over persons in their order), all
+    horizons in one query."""
+    sums = ", ".join(
+        f"coalesce(sum(amount) FILTER (WHERE day > $cal AND day <= $cal + {n}), 0)"
+        for n in horizons
+    )
+    rows = con.execute(
+        f"{COHORT_SQL}SELECT customer, {sums}\nFROM cohort\nGROUP BY customer\nORDER BY customer",
+        {"cal": calibration_end},
+    ).fetchall()
+    assert tuple(str(r[0]) for r in rows) == persons
+    return {
+        n: float(np.asarray([r[i] for r in rows], dtype=float).sum())
+        for i, n in enumerate(horizons, 1)
+    }
 
 
 __all__ = ["CompareRefused", "Comparison", "Horizon", "Metrics", "TransactionsError", "compare"]

@@ -9,7 +9,11 @@ from datetime import datetime, timedelta
 import duckdb
 import numpy as np
 
+from compiler.funnel import dialects
+from compiler.funnel.builder import Context, Query, render
+from compiler.funnel.fragments import base
 from compiler.models.dataset import Snapshots, load_snapshots
+from compiler.models.features import CURRENCY_RULE, currency_ctes
 from compiler.plan.model import Plan
 from compiler.plan.model_models import ModelSpec
 
@@ -33,20 +37,26 @@ def regression_models(plan: Plan) -> dict[int, ModelSpec]:
 
 
 def majority_currency(con: duckdb.DuckDBPyConnection, plan: Plan) -> str | None:
-    """CURRENCY_RULE over the plan's revenue events (None: no revenue event with a value)."""
-    from compiler.funnel import dialects
-    from compiler.funnel.builder import NotApplicable, render
-    from compiler.models.clv_plan import transactions_query
-
-    try:
-        sql = render(transactions_query(plan), dialects.get("duckdb"))
-    except NotApplicable:
+    """The currency a revenue label counts by default, from the features' own SQL
+    (features.currency_ctes, CURRENCY_RULE) run on `con`'s `events`; None: no revenue event with
+    a value."""
+    if plan.revenue is None or not plan.revenue.events:
         return None
-    row = con.execute(
-        f"SELECT coalesce(currency, '') AS c, count(*) AS n FROM ({sql}) "
-        "WHERE refund = 0 AND amount >= 0 GROUP BY c ORDER BY n DESC, c LIMIT 1"
-    ).fetchone()
-    return None if row is None else str(row[0])
+    d = dialects.get("duckdb")
+    sources = plan.revenue.events
+    ctes = base(
+        Context(plan, d),
+        tuple(s.currency for s in sources if s.currency),
+        tuple(s.value for s in sources),
+    )
+    ctes += currency_ctes(plan, None, d)
+    body = (
+        "SELECT (SELECT currency FROM label_currency) AS currency, "
+        "(SELECT count(*) FROM label_currencies) AS currencies"
+    )
+    query = Query("label_currency", CURRENCY_RULE, ("currency", "currencies"), tuple(ctes), body)
+    row = con.execute(render(query, d)).fetchone()
+    return None if row is None or not row[1] else str(row[0])
 
 
 def _rolling(
