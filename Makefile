@@ -120,8 +120,10 @@ demo: $(VENV)/.demo-installed
 
 # Both cores, one test file per worker: module fixtures (synth exports, trained models, a
 # running server) are built once, and the suite stays under 15 minutes on a 2-core machine.
+# --no-loadscope-reorder keeps the collection order, which tests/conftest.py starts with the
+# longest files (LONGEST_FIRST), so the two workers end together.
 test: dev browser
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # --- day to day -----------------------------------------------------------------------------
 lint: install

@@ -127,3 +127,31 @@ def page(browser: Any) -> Iterator[Any]:
     yield tab
     tab.close()
     assert not problems, problems
+
+
+# The longest test files, longest first (one worker's seconds in the last full runs). With
+# `pytest -n 2 --dist loadfile --no-loadscope-reorder` (make test) a worker takes the next file
+# whenever it runs low, in collection order, so the long ones start first and the two workers
+# end together. xdist's default order (files with the most tests first) left these few-test
+# files for last, where one worker ran them while the other had finished. Only the order of
+# whole files changes; tests within a file keep theirs, and every test still runs.
+LONGEST_FIRST = (
+    "test_audit_semantics.py",
+    "test_audit_linescan.py",
+    "test_models_clv.py",
+    "test_parameter_recovery.py",
+    "test_models_oracle.py",
+    "test_docs_browser.py",
+    "test_audit_screen.py",
+    "test_any_plan.py",
+    "test_audit.py",
+    "test_cli_build.py",
+    "test_audit_crossrow.py",
+    "test_serve_load.py",
+    "test_synth_audit.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files stay whole

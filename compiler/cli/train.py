@@ -37,10 +37,24 @@ def model_spec(plan: Plan, name: str) -> ModelSpec:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the fits.")
 @click.option(
+    "--importances/--no-importances",
+    default=True,
+    show_default=True,
+    help="Compute permutation importances on the holdout (each feature shuffled five times and "
+    "the holdout scored again). --no-importances saves that time and leaves them out of the "
+    "model file, its summary and the report. A hazard model's coefficients are kept.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def train(
-    exports: tuple[str, ...], plan_dir: Path, model_name: str, output: Path, seed: int, fmt: str
+    exports: tuple[str, ...],
+    plan_dir: Path,
+    model_name: str,
+    output: Path,
+    seed: int,
+    importances: bool,
+    fmt: str,
 ) -> None:
     """Train a model the plan declares on exports: time-based holdout, calibrated probabilities,
     metrics beside a linear baseline, permutation importances. Exit 2 below its data minimum."""
@@ -56,7 +70,9 @@ def train(
         task = bar.add_task(f"{spec.name}: computing features", total=None)
         snaps = load_snapshots(con, plan, spec)
         try:
-            result = fit(snaps, spec, seed, lambda what: bar.update(task, description=what))
+            result = fit(
+                snaps, spec, seed, lambda what: bar.update(task, description=what), importances
+            )
         except TrainRefused as exc:
             raise InputError(str(exc)) from None
     data = {**summary.meta(result, plan), "libraries": modelfile.libraries()}

@@ -86,7 +86,10 @@ def text(data: dict[str, Any], output: str) -> list[str]:
             )
         lines.append(f"wrote {output}")
         return lines
-    lines.append("  permutation importance (direction):")
+    if not data["importances"]:
+        lines.append("  permutation importances: not computed (--no-importances)")
+    else:
+        lines.append("  permutation importance (direction):")
     for imp in data["importances"][:10]:
         lines.append(
             f"    {imp['feature']:<28} {imp['mean']:>8.4f} ± {imp['std']:.4f}  {imp['direction']}"

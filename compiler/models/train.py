@@ -214,17 +214,24 @@ def importances(
 
 
 def train(
-    snaps: Snapshots, spec: ModelSpec, seed: int = 0, step: Step | None = None
+    snaps: Snapshots,
+    spec: ModelSpec,
+    seed: int = 0,
+    step: Step | None = None,
+    with_importances: bool = True,
 ) -> TrainResult:
     """Fit the model and its baseline on `snaps`; TrainRefused when there is too little data.
+    `with_importances=False` leaves the permutation importances out (an empty tuple).
 
     OpenMP is held to one thread: person snapshots are small, and on a busy machine the
     boosting's spinning worker threads made a one-second fit take a minute."""
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _train(snaps, spec, seed, step)
+        return _train(snaps, spec, seed, step, with_importances)
 
 
-def _train(snaps: Snapshots, spec: ModelSpec, seed: int, step: Step | None) -> TrainResult:
+def _train(
+    snaps: Snapshots, spec: ModelSpec, seed: int, step: Step | None, with_importances: bool
+) -> TrainResult:
     say = step or (lambda _: None)
     if spec.kind == "hazard":
         from compiler.models.train_hazard import train_hazard
@@ -263,8 +270,10 @@ def _train(snaps: Snapshots, spec: ModelSpec, seed: int, step: Step | None) -> T
     score = metrics.regression if regression else metrics.classification
     model_metrics = score(y_hold, predict(model, X_hold, regression))
     baseline_metrics = score(y_hold, predict(base, X_hold, regression))
-    say("permutation importances")
-    found = importances(model, encoder, X_hold, y_hold, regression, seed)
+    found: tuple[Importance, ...] = ()
+    if with_importances:
+        say("permutation importances")
+        found = importances(model, encoder, X_hold, y_hold, regression, seed)
     return TrainResult(
         spec,
         encoder,
