@@ -584,9 +584,19 @@ static int resolve_event(const Tables *t, const uint8_t *s, Span span, int plain
    it may hold UTF-8 text, which the walk of a line that is not plain has validated. Its
    strings end at their next quote, as in a plain line. */
 static int recordable(const uint8_t *s, Py_ssize_t n) {
-    if (memchr(s, '\\', (size_t)n) != NULL) return 0;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if (s[k] < 0x20) return 0;
+    Py_ssize_t k = 0;
+#ifdef __SSE2__
+    /* 16 bytes at a time: a byte is a control when min(byte, 0x1F) == byte (unsigned). */
+    const __m128i backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1F);
+    for (; k + 16 <= n; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + k));
+        __m128i odd = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, control), v),
+                                   _mm_cmpeq_epi8(v, backslash));
+        if (_mm_movemask_epi8(odd)) return 0;
+    }
+#endif
+    for (; k < n; k++)
+        if (s[k] < 0x20 || s[k] == '\\') return 0;
     return 1;
 }
 
@@ -903,34 +913,6 @@ fail:
     return NULL;
 }
 
-/* The top-level members of a line the scanner called clean (so well-formed, and plain): the
-   spans of the columns and of properties. */
-static int top_spans(const uint8_t *s, Py_ssize_t n, Span top[K_OTHER]) {
-    int escaped;
-    Py_ssize_t i = 0;
-    memset(top, 0, sizeof(Span) * K_OTHER);
-    ws(s, n, &i);
-    if (s[i] != '{') return 0;
-    i++;
-    for (;;) {
-        ws(s, n, &i);
-        Py_ssize_t k = i;
-        if (s[i] != '"' || !skip_string(s, n, &i, &escaped, 1)) return 0;
-        int which = top_key(s + k + 1, i - k - 2);
-        ws(s, n, &i);
-        if (s[i] != ':') return 0;
-        i++;
-        ws(s, n, &i);
-        Py_ssize_t v = i;
-        if (!skip_value(s, n, &i, 32, 1)) return 0;
-        if (which < K_OTHER) top[which].at = v, top[which].len = i - v;
-        ws(s, n, &i);
-        if (s[i] == '}') return 1;
-        if (s[i] != ',') return 0;
-        i++;
-    }
-}
-
 enum { FIELD = 0x01, NULL_FIELD = 0x02 }; /* no plain line holds a control byte */
 
 /* A bounds-checked output buffer: a write that would pass `end` writes nothing and sets
@@ -952,13 +934,15 @@ static inline void put(Out *w, const void *p, size_t n) {
 static inline void put_byte(Out *w, uint8_t c) { put(w, &c, 1); }
 
 static void put_int(Out *w, long long v) {
-    char text[32];
-    int k = snprintf(text, sizeof text, "%lld", v);
-    if (k < 0 || (size_t)k >= sizeof text) {
-        w->full = 1;
-        return;
-    }
-    put(w, text, (size_t)k);
+    char text[24]; /* 20 digits and a sign at most; written from the end */
+    int k = (int)sizeof text;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        text[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0 && k > 1);
+    if (v < 0) text[--k] = '-';
+    put(w, text + k, sizeof text - (size_t)k);
 }
 
 /* A string column's content, or NULL_FIELD for null or absent. */
@@ -1028,24 +1012,41 @@ static Pick *picks(const Py_buffer *data, const Py_buffer *starts, const Py_buff
 
 enum { MAX_KEPT_KEYS = 32 };
 
-/* The properties object at s[i] with only the members whose key is one of `keys`. */
-static void put_members(Out *w, const uint8_t *s, Py_ssize_t n, Py_ssize_t i, const Span *keys,
-                        const uint8_t *keytext, int nkeys) {
+/* The properties object at s[*i], written to `w` with only the members whose key is one of
+   `keys`; *i then points past it. 0 when it is not a well-formed object (the line was
+   clean, so it is). */
+static int put_members(Out *w, const uint8_t *s, Py_ssize_t n, Py_ssize_t *at, const Span *keys,
+                       const uint8_t *keytext, int nkeys) {
     int escaped, first = 1;
+    Py_ssize_t i = *at;
+    uint64_t lengths = 0;
+    for (int j = 0; j < nkeys; j++)
+        if (keys[j].len < 64) lengths |= 1ULL << keys[j].len;
+    if (i >= n || s[i] != '{') return 0;
     put_byte(w, '{');
-    i++; /* the '{': the line is clean, so the object is well-formed */
+    i++;
     ws(s, n, &i);
-    while (i < n && s[i] == '"') {
+    if (i < n && s[i] == '}') {
+        put_byte(w, '}');
+        *at = i + 1;
+        return 1;
+    }
+    for (;;) {
         Py_ssize_t k = i;
-        if (!skip_string(s, n, &i, &escaped, 1)) break;
+        if (i >= n || s[i] != '"' || !skip_string(s, n, &i, &escaped, 1)) return 0;
         Py_ssize_t klen = i - k - 2;
         ws(s, n, &i);
-        i++; /* ':' */
+        if (i >= n || s[i] != ':') return 0;
+        i++;
         ws(s, n, &i);
         Py_ssize_t v = i;
-        if (!skip_value(s, n, &i, 32, 1)) break;
-        for (int j = 0; j < nkeys; j++) {
-            if (keys[j].len == klen && memcmp(keytext + keys[j].at, s + k + 1, (size_t)klen) == 0) {
+        if (!skip_value(s, n, &i, 31, 1)) return 0;
+        /* Most keys are none of `keys`: their length (lengths, one bit each below 64) or
+           their first byte tells. */
+        int maybe = klen >= 64 || (lengths >> klen & 1);
+        for (int j = 0; maybe && j < nkeys; j++) {
+            if (keys[j].len == klen && (klen == 0 || keytext[keys[j].at] == s[k + 1]) &&
+                memcmp(keytext + keys[j].at, s + k + 1, (size_t)klen) == 0) {
                 if (!first) put_byte(w, ',');
                 first = 0;
                 put(w, s + k, (size_t)(klen + 2));
@@ -1055,10 +1056,54 @@ static void put_members(Out *w, const uint8_t *s, Py_ssize_t n, Py_ssize_t i, co
             }
         }
         ws(s, n, &i);
-        if (i < n && s[i] == ',') i++;
+        if (i >= n) return 0;
+        if (s[i] == '}') {
+            put_byte(w, '}');
+            *at = i + 1;
+            return 1;
+        }
+        if (s[i] != ',') return 0;
+        i++;
         ws(s, n, &i);
     }
-    put_byte(w, '}');
+}
+
+/* The top-level members of a line the scanner called clean (so well-formed, and plain): the
+   spans of the columns, and the properties written to `props` as put_members writes them, in
+   the same walk ("{}" when absent). */
+static int record_spans(const uint8_t *s, Py_ssize_t n, Span top[K_OTHER], Out *props,
+                        const Span *keys, const uint8_t *keytext, int nkeys) {
+    int escaped, seen = 0;
+    Py_ssize_t i = 0;
+    memset(top, 0, sizeof(Span) * K_OTHER);
+    ws(s, n, &i);
+    if (i >= n || s[i] != '{') return 0;
+    i++;
+    for (;;) {
+        ws(s, n, &i);
+        Py_ssize_t k = i;
+        if (i >= n || s[i] != '"' || !skip_string(s, n, &i, &escaped, 1)) return 0;
+        int which = top_key(s + k + 1, i - k - 2);
+        ws(s, n, &i);
+        if (i >= n || s[i] != ':') return 0;
+        i++;
+        ws(s, n, &i);
+        Py_ssize_t v = i;
+        if (which == K_PROPERTIES && !seen) { /* the scanner sends a repeated one to DuckDB */
+            if (!put_members(props, s, n, &i, keys, keytext, nkeys)) return 0;
+            seen = 1;
+        } else if (!skip_value(s, n, &i, 32, 1)) {
+            return 0;
+        }
+        if (which < K_OTHER) top[which].at = v, top[which].len = i - v;
+        ws(s, n, &i);
+        if (i >= n) return 0;
+        if (s[i] == '}') break;
+        if (s[i] != ',') return 0;
+        i++;
+    }
+    if (!seen) put(props, "{}", 2);
+    return 1;
 }
 
 /* The most a record adds to its line's bytes: three numbers (at most 20 digits and a sign
@@ -1098,21 +1143,26 @@ static PyObject *kept(PyObject *self, PyObject *args) {
     }
     pick = picks(&data, &starts, &which, &stamps, "kept", &n);
     if (pick == NULL) goto done;
-    size_t size = 1;
+    size_t size = 1, longest = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
-        size_t add = (size_t)(pick[k].to - pick[k].from) + RECORD_EXTRA;
+        size_t line = (size_t)(pick[k].to - pick[k].from);
+        size_t add = line + RECORD_EXTRA;
         if (size > SIZE_MAX / 2 - add) {
             PyErr_NoMemory();
             goto done;
         }
         size += add;
+        longest = line > longest ? line : longest;
     }
-    buffer = malloc(size);
+    /* The record, then a scratch area for one line's filtered properties (never longer than
+       the line, or "{}"). */
+    buffer = malloc(size + longest + 2);
     if (buffer == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     const uint8_t *s = data.buf;
+    uint8_t *scratch = buffer + size;
     Out w = {buffer, buffer + size, 0};
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -1133,9 +1183,11 @@ static PyObject *kept(PyObject *self, PyObject *args) {
             text = copy;
         }
         Span top[K_OTHER];
-        int plain;
-        if (line_end(text, len, &plain) != len || !(plain || recordable(text, len)) ||
-            !top_spans(text, len, top)) {
+        Out props = {scratch, scratch + longest + 2, 0};
+        /* recordable: no newline inside the line, and no escape, so the walk may end each
+           string at its next quote. */
+        if (!recordable(text, len) ||
+            !record_spans(text, len, top, &props, keys, keytext, nkeys) || props.full) {
             bad = 1;
         } else {
             put_int(&w, chunk);
@@ -1151,10 +1203,7 @@ static PyObject *kept(PyObject *self, PyObject *args) {
             put_int(&w, (long long)pick[k].ts);
             put_byte(&w, FIELD);
             put_text(&w, text, top[K_PERSON_ID]);
-            if (top[K_PROPERTIES].len == 0)
-                put(&w, "{}", 2);
-            else
-                put_members(&w, text, len, top[K_PROPERTIES].at, keys, keytext, nkeys);
+            put(&w, scratch, (size_t)(props.o - scratch));
             put_byte(&w, '\n');
         }
         free(copy);
