@@ -12,9 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.audit import run_audit, screen_for
+from compiler.audit import open_screened, run_audit, screen_for
 from compiler.audit.findings import KINDS
-from compiler.exports import open_events
 from tests.conftest import FIXTURES
 from tests.export_rows import posthog_row, write_posthog_jsonl
 
@@ -28,7 +27,7 @@ def audit(
     con = duckdb.connect()
     strict = bool(options.get("strict_system", False))
     screen = screen_for(plan, strict_system=strict) if engine == "duckdb" and screened else None
-    report = open_events(con, inputs, screen=screen)
+    report = open_screened(con, inputs, screen)
     document = run_audit(con, report, plan, engine=engine, **options).to_json()
     document.pop("engine")
     return document

@@ -21,9 +21,8 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.audit import run_audit, screen_for
+from compiler.audit import open_screened, run_audit, scan, screen_for
 from compiler.audit.rules import AuditRules
-from compiler.exports import open_events, scan
 from compiler.plan.model import Plan
 from tests.export_rows import posthog_row
 
@@ -105,7 +104,7 @@ def _audits(plan: Plan, files: list[str]) -> list[dict[str, Any]]:
         (None, "jsonschema"),
     ]:
         con = duckdb.connect()
-        result = run_audit(con, open_events(con, files, screen=screen), plan, engine=engine)
+        result = run_audit(con, open_screened(con, files, screen), plan, engine=engine)
         data = result.to_json()
         data.pop("engine")
         out.append(data)

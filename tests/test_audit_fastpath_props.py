@@ -22,8 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.audit import dfa, screen_for
-from compiler.exports import scan
+from compiler.audit import dfa, scan, screen_for
 from compiler.plan.pipeline import load_plan
 from tests.test_audit_linescan import _exact_bad_rows
 

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from compiler.audit import run_audit, screen_for
+from compiler.audit import open_screened, run_audit, scan, screen_for
 from compiler.audit.findings import AuditResult
 from compiler.audit.output import html_view, levels, to_html, to_text
 from compiler.audit.rules import csv_nulls
@@ -22,7 +22,6 @@ from compiler.audit.samples import SAMPLES, annotate, masked
 from compiler.cli.main import cli
 from compiler.docs.health import read_report
 from compiler.docs.site import render_site
-from compiler.exports import open_events, scan
 from tests.conftest import ARTIFACTS, FIXTURES, PHONE, PLAN_DIR
 from tests.export_rows import posthog_row
 
@@ -89,10 +88,17 @@ def audit(plan: Any, path: Path, mode: str) -> tuple[AuditResult, duckdb.DuckDBP
         assert screen is not None and screen.lines is not None
     if screen is not None and mode == "sql-screen":
         screen = screen._replace(lines=None)
-    exports = open_events(con, [str(path)], csv_nulls(plan), screen)
+    exports = open_screened(con, [str(path)], screen, csv_nulls(plan))
     engine = "jsonschema" if mode == "reference" else "duckdb"
     result = run_audit(con, exports, plan, engine=engine)
-    annotate(con, result, plan, text_files=exports.text_files, reasons=exports.reasons)
+    annotate(
+        con,
+        result,
+        plan,
+        text_files=exports.text_files,
+        reasons=exports.reasons,
+        view=exports.views.rows,
+    )
     return result, con
 
 
@@ -122,7 +128,9 @@ def test_samples_match_an_independent_count(plan, export, mode):
     path, rows = export
     result, con = audit(plan, path, mode)
     if mode in ("scanner", "sql-screen"):  # clean rows really lost their properties
-        stripped = con.execute("SELECT count(*) FROM events WHERE properties IS NULL").fetchone()
+        stripped = con.execute(
+            "SELECT count(*) FROM audit_events WHERE properties IS NULL"
+        ).fetchone()
         assert stripped is not None and stripped[0] > 100
     enum = plan.properties["mode"].enum
     checks = [

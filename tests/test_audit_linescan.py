@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.audit import dfa, run_audit, screen, screen_for
+from compiler.audit import dfa, open_screened, run_audit, scan, screen, screen_for
 from compiler.audit.duck import VIOLATIONS
 from compiler.audit.rules import FORMAT_PATTERNS, AuditRules
-from compiler.exports import open_events, scan
+from compiler.exports import open_events
 from tests.export_rows import posthog_row
 from tests.test_audit_screen import EDGE_KEYS, EDGE_VALUES, ROW_KINDS_ONLY
 
@@ -70,7 +70,7 @@ def _audits_agree(plan, path: Path, strict: bool = False) -> dict[str, Any]:
     fast_con, slow_con = duckdb.connect(), duckdb.connect()
     fast = run_audit(
         fast_con,
-        open_events(fast_con, [str(path)], screen=screen_for(plan, strict_system=strict)),
+        open_screened(fast_con, [str(path)], screen_for(plan, strict_system=strict)),
         plan,
         strict_system=strict,
     ).to_json()
@@ -337,10 +337,10 @@ def test_chunks_cut_at_line_ends_and_line_numbers_survive(
     monkeypatch.setattr(scan, "CHUNK", chunk)  # 100: every line outgrows its window/buffer
     document = _audits_agree(plan, path)
     con = duckdb.connect()
-    report = open_events(con, [str(path)], screen=screen_for(plan))
+    report = open_screened(con, [str(path)], screen_for(plan))
     assert [e.line for e in report.examples] == [11]
     assert report.rows_total == 41 and report.rows_unparseable == 1
-    rows = [r for (r,) in con.execute("SELECT _row FROM events ORDER BY _row").fetchall()]
+    rows = [r for (r,) in con.execute("SELECT _row FROM audit_events ORDER BY _row").fetchall()]
     assert rows == [n for n in range(1, len(lines) + 1) if n not in (11, 22, 23)]
     assert document["rows_total"] == 41
 
@@ -492,9 +492,11 @@ def test_gzip_goes_through_the_scanner(plan, tmp_path: Path) -> None:
     document = _audits_agree(plan, path)
     assert document["rows_total"] == 30 and document["rows_unparseable"] == 1
     con = duckdb.connect()
-    report = open_events(con, [str(path)], screen=screen_for(plan))
+    report = open_screened(con, [str(path)], screen_for(plan))
     assert [e.line for e in report.examples] == [8]
-    (scanned,) = con.execute("SELECT count(*) FROM events WHERE _clean AND uuid IS NULL").fetchone()
+    (scanned,) = con.execute(
+        "SELECT count(*) FROM audit_events WHERE _clean AND uuid IS NULL"
+    ).fetchone()
     assert scanned == 29  # proved clean by the scanner, not read by DuckDB's JSON reader
 
 
@@ -635,11 +637,11 @@ def test_a_second_read_on_one_connection_starts_afresh(plan, tmp_path: Path) -> 
         path = tmp_path / f"{count}.jsonl"
         rows = [_compact(_user_row(plan, "ad_click", rng, n)) for n in range(count)]
         path.write_bytes(b"\n".join(rows) + b"\n")
-        report = open_events(con, [str(path)], screen=screen)
+        report = open_screened(con, [str(path)], screen)
         assert report.rows_total == count
-        seen = con.execute("SELECT count(*), count(*) FILTER (WHERE _clean) FROM events")
+        seen = con.execute("SELECT count(*), count(*) FILTER (WHERE _clean) FROM audit_events")
         assert seen.fetchall() == [(count, count)]
-        stats = con.execute("SELECT sum(n) FROM event_stats").fetchall()
+        stats = con.execute("SELECT sum(n) FROM audit_event_stats").fetchall()
         assert stats == [(count,)]
 
 

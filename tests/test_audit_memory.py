@@ -14,10 +14,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from compiler.audit import run_audit, screen_for
+from compiler.audit import open_screened, read, run_audit, screen_for
 from compiler.audit.rules import csv_nulls
 from compiler.cli.main import cli
-from compiler.exports import load, open_events
+from compiler.exports import jsonl
 from compiler.plan import load_plan
 from tests.conftest import PLAN_DIR
 
@@ -63,7 +63,7 @@ def _connection() -> duckdb.DuckDBPyConnection:
 def test_library_path_counts_every_line_under_a_small_memory_limit(realistic: Path) -> None:
     plan = load_plan(PLAN_DIR).plan
     con = _connection()
-    exports = open_events(con, [str(realistic)], csv_nulls(plan), screen_for(plan))
+    exports = open_screened(con, [str(realistic)], screen_for(plan), csv_nulls(plan))
     assert exports.errors == []
     lines = _lines(realistic)
     assert exports.rows_total == lines
@@ -108,11 +108,11 @@ def test_a_read_that_fails_part_way_keeps_none_of_the_file(
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise duckdb.OutOfMemoryException("Out of Memory Error: simulated")
 
-    monkeypatch.setattr(load, "_insert_part", out_of_memory)
-    monkeypatch.setattr(load, "_insert_jsonl_clean", out_of_memory)
-    monkeypatch.setattr(load, "_insert_lines", out_of_memory)
+    monkeypatch.setattr(read, "_insert_part", out_of_memory)
+    monkeypatch.setattr(jsonl, "_insert_jsonl_clean", out_of_memory)
+    monkeypatch.setattr(jsonl, "_insert_lines", out_of_memory)
     con = _connection()
-    exports = open_events(con, [str(realistic)], csv_nulls(plan), screen_for(plan))
+    exports = open_screened(con, [str(realistic)], screen_for(plan), csv_nulls(plan))
     assert exports.errors and "Out of Memory" in exports.errors[0]
     assert exports.rows_total == 0
-    assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM audit_events").fetchone() == (0,)

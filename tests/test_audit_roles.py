@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from compiler.audit import screen_for
+from compiler.audit import scan, screen_for
 from compiler.audit.warehouse import emit_sql
-from compiler.exports import scan
 from compiler.plan import Plan
 from tests.codegen_plans import orbit_plan, sourceless_plan
 from tests.export_rows import posthog_row

@@ -19,7 +19,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.audit import run_audit, screen, screen_for
+from compiler.audit import open_screened, run_audit, screen, screen_for
 from compiler.audit.duck import VIOLATIONS
 from compiler.audit.rules import EMAIL_LIKE, PHONE_LIKE
 from compiler.exports import open_events
@@ -78,8 +78,10 @@ def _verdicts(
     the SQL screen does (as for compressed files, or without the compiled scanner)."""
     screened = duckdb.connect()
     screen_ = screen_for(plan) if lines else screen_for(plan)._replace(lines=None)
-    report = open_events(screened, [str(path)], screen=screen_)
-    clean = {int(r) for (r,) in screened.execute("SELECT _row FROM events WHERE _clean").fetchall()}
+    report = open_screened(screened, [str(path)], screen_)
+    clean = {
+        int(r) for (r,) in screened.execute("SELECT _row FROM audit_events WHERE _clean").fetchall()
+    }
     fast = run_audit(screened, report, plan).to_json()
     exact = duckdb.connect()
     slow = run_audit(exact, open_events(exact, [str(path)]), plan).to_json()

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from compiler.audit import run_audit, screen_for
+from compiler.audit import open_screened, run_audit, screen_for
 from compiler.audit.rules import FORMAT_PATTERNS, search
 from compiler.exports import open_events
 from compiler.plan import load_plan
@@ -94,7 +94,7 @@ def audit(plan: Plan, inputs: list[str], engine: str) -> dict[str, Any]:
         screen = screen_for(plan)
     elif engine == "sql-screen":
         screen = screen_for(plan)._replace(lines=None)
-    report = open_events(con, inputs, screen=screen)
+    report = open_screened(con, inputs, screen)
     kind = "jsonschema" if engine == "jsonschema" else "duckdb"
     document = run_audit(con, report, plan, engine=kind).to_json()
     document.pop("engine")

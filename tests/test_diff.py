@@ -344,7 +344,7 @@ def audit_failing(plan_dir: Path, export: Path) -> dict[str, int]:
 
     plan = load_plan(plan_dir).plan
     con = duckdb.connect()
-    exports = open_events(con, [str(export)], csv_nulls(plan), None)
+    exports = open_events(con, [str(export)], csv_nulls(plan))
     audited = run_audit(con, exports, plan, engine="jsonschema")
     return {name: stats.rows_with_violations for name, stats in audited.events.items()}
 

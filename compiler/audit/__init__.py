@@ -1,22 +1,25 @@
 """`trackplan audit`: PostHog exports checked against the plan for drift.
 
-`run_audit(con, exports, plan, engine=...)` audits the rows `compiler.exports.open_events`
-put in the `events` view. Engines: `duckdb` (the plan compiled into SQL, the default) and
-`jsonschema` (every row validated in Python against the generated schemas, the reference).
+`run_audit(con, exports, plan, engine=...)` audits the rows `compiler.exports.open_events` put
+in the `events` view, or that `open_screened` (read.py, the fast paths) put in `audit_events`.
+Engines: `duckdb` (the plan compiled into SQL, the default) and `jsonschema` (every row
+validated in Python, the reference; it needs every row's properties, so not a screened read).
 Both return the same `AuditResult`.
 """
 
 from __future__ import annotations
 
-import functools
-
 import duckdb
 
-from compiler.audit import duck, linescan, reference, screen
+from compiler.audit import duck, reference
 from compiler.audit.findings import EXAMPLES, AuditResult, Finding
+from compiler.audit.read import AuditScreen, open_screened, screen_for
 from compiler.audit.rules import AuditRules
-from compiler.exports import ExportReport, Screen, scan
+from compiler.exports import ExportReport
+from compiler.exports.report import NEUTRAL
 from compiler.plan.model import Plan
+
+__all__ = ["ENGINES", "AuditScreen", "open_screened", "run_audit", "screen_for"]
 
 ENGINES = {"duckdb": duck.run, "jsonschema": reference.run}
 
@@ -29,17 +32,6 @@ def _with_details(findings: list[Finding], plan: Plan, rules: AuditRules) -> Non
             f.detail = f"deprecated; send {rules.deprecated[f.property]}"
 
 
-def screen_for(plan: Plan, *, strict_system: bool = False) -> Screen:
-    """The screen to read exports with before a DuckDB-engine audit (see `audit.screen`): rows it
-    proves clean skip the exact checks, and clean rows no cross-row check reads drop their
-    properties. Only the DuckDB engine may audit a view read this way."""
-    rules = AuditRules(plan, strict_system=strict_system)
-    lines = linescan.build(rules) if scan.available() else None
-    # The SQL screen is built when a row first needs it: with the scanner, often never.
-    clean = functools.cache(lambda: screen.clean_sql(rules, duck.columns_ok(rules)))
-    return Screen(clean, screen.sequence_sql(rules), lines)
-
-
 def run_audit(
     con: duckdb.DuckDBPyConnection,
     exports: ExportReport,
@@ -48,8 +40,10 @@ def run_audit(
     engine: str = "duckdb",
     strict_system: bool = False,
 ) -> AuditResult:
+    if engine != "duckdb" and exports.views != NEUTRAL:
+        raise ValueError(f"the {engine} engine reads every row: open the exports with open_events")
     rules = AuditRules(plan, strict_system=strict_system)
-    findings, stats = ENGINES[engine](con, rules, exports.text_files)
+    findings, stats = ENGINES[engine](con, rules, exports.text_files, exports.views)
     if exports.rows_unparseable:
         examples = [f"{e.file}:{e.line}" for e in exports.examples[:EXAMPLES]]
         findings.append(Finding("unparseable_row", None, None, exports.rows_unparseable, examples))

@@ -1,4 +1,4 @@
-"""The default engine: the plan compiled into DuckDB SQL over the `events` view.
+"""The default engine: the plan compiled into DuckDB SQL over the rows view (`events`, or a screened read's `audit_events`).
 
 Two scans, each parsing `properties` once: one checks every (row, plan key present) pair
 against the key's rule (type, null, enum, bounds, pattern, format, allowed layers); the other
@@ -24,6 +24,7 @@ from compiler.audit.rules import (
     AuditRules,
 )
 from compiler.audit.tables import PlanTables
+from compiler.exports.report import NEUTRAL, Views
 from compiler.funnel.dialects import quote
 
 PII_PREFILTER = r"@|\+[0-9]|[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}"
@@ -99,17 +100,17 @@ def events_cte(t: PlanTables) -> str:
     return f"plan_events(event, allowed, non_null, required_envelope, required, layers) AS (VALUES {rows})"
 
 
-def _base(t: PlanTables, text_files: list[str], extra: str) -> str:
+def _base(t: PlanTables, text_files: list[str], extra: str, view: str) -> str:
     text = f"e._file IN ({', '.join(lit(f) for f in text_files)})" if text_files else "false"
     return f"""SELECT e.event, e._file, e._row, e.distinct_id, e.uuid, e.timestamp, e.properties AS p,
     coalesce(e.uuid, e._file || ':' || e._row) AS ex, {text} AS _text,
     pe.event IS NOT NULL AS known, pe.allowed, pe.non_null, pe.required_envelope, pe.required,
     pe.layers, {extra}
-  FROM events e LEFT JOIN plan_events pe ON e.event = pe.event
+  FROM {view} e LEFT JOIN plan_events pe ON e.event = pe.event
   WHERE NOT coalesce(e._clean, false)"""
 
 
-def entries_sql(t: PlanTables, text_files: list[str]) -> str:
+def entries_sql(t: PlanTables, text_files: list[str], view: str = "events") -> str:
     """Findings on the value of each plan key a row carries."""
     paths = "[" + ", ".join(lit(f'$."{k.key}"') for k in t.keys) + "]"
     num = "(CASE WHEN _text THEN TRY_CAST(s AS DOUBLE) ELSE TRY_CAST(val AS DOUBLE) END)"
@@ -152,7 +153,7 @@ def entries_sql(t: PlanTables, text_files: list[str]) -> str:
     )
     return f"""
 WITH {keys_cte(t)}, {events_cte(t)},
-base AS NOT MATERIALIZED ({_base(t, text_files, f"json_extract(e.properties, {paths}) AS v")}),
+base AS NOT MATERIALIZED ({_base(t, text_files, f"json_extract(e.properties, {paths}) AS v", view)}),
 present AS (
   SELECT event, _file, _row, ex, _text, layers, non_null, v,
     unnest(list_filter(range(1, {len(t.keys) + 1}), lambda i: v[i] IS NOT NULL AND allowed[i])) AS i
@@ -211,7 +212,7 @@ def _column_checks(rules: AuditRules) -> list[str]:
     ]
 
 
-def rows_sql(rules: AuditRules, t: PlanTables, text_files: list[str]) -> str:
+def rows_sql(rules: AuditRules, t: PlanTables, text_files: list[str], view: str = "events") -> str:
     """Findings on each row as a whole."""
     tolerated = lst(sorted(rules.tolerated | set(rules.deprecated) | {"$session_id"}), "VARCHAR")
     system = "" if rules.strict_system else " AND NOT starts_with(k, '$')"
@@ -260,25 +261,25 @@ def rows_sql(rules: AuditRules, t: PlanTables, text_files: list[str]) -> str:
     )
     return f"""
 WITH {events_cte(t)},
-base AS NOT MATERIALIZED ({_base(t, text_files, f"json_keys(e.properties) AS keys, {allowed}")}),
+base AS NOT MATERIALIZED ({_base(t, text_files, f"json_keys(e.properties) AS keys, {allowed}", view)}),
 found AS (SELECT event, _file, _row, ex, unnest({found}) AS f FROM base)
 SELECT event, _file, _row, ex, f.kind, f.property FROM found"""
 
 
 def run(
-    con: duckdb.DuckDBPyConnection, rules: AuditRules, text_files: list[str]
+    con: duckdb.DuckDBPyConnection, rules: AuditRules, text_files: list[str], views: Views = NEUTRAL
 ) -> tuple[list[Finding], dict[str, EventStats]]:
-    """Findings and per-event statistics of the rows in the `events` view."""
+    """Findings and per-event statistics of the rows in the `views` (`events` by default)."""
     t = PlanTables(rules)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {VIOLATIONS} (event VARCHAR, _file VARCHAR, _row BIGINT, "
         "ex VARCHAR, kind VARCHAR, property VARCHAR)"
     )
-    unclean = con.execute("SELECT count(*) FROM events WHERE NOT coalesce(_clean, false)")
+    unclean = con.execute(f"SELECT count(*) FROM {views.rows} WHERE NOT coalesce(_clean, false)")
     if unclean.fetchone() != (0,):  # planning the two queries alone takes about 0.3 s
-        con.execute(f"INSERT INTO {VIOLATIONS} {entries_sql(t, text_files)}")
-        con.execute(f"INSERT INTO {VIOLATIONS} {rows_sql(rules, t, text_files)}")
-    sequence.duck_violations(con, rules)
+        con.execute(f"INSERT INTO {VIOLATIONS} {entries_sql(t, text_files, views.rows)}")
+        con.execute(f"INSERT INTO {VIOLATIONS} {rows_sql(rules, t, text_files, views.rows)}")
+    sequence.duck_violations(con, rules, views.rows)
     con.execute(
         f"INSERT INTO {VIOLATIONS} SELECT event, _file, _row, ex, kind, property "
         f"FROM {sequence.VIOLATIONS}"
@@ -296,7 +297,7 @@ def run(
             SELECT e.event, e.n, e.first_seen, e.last_seen, v.bad FROM (
                 SELECT event, n, strftime(first_seen, '{TS_FORMAT}') AS first_seen,
                        strftime(last_seen, '{TS_FORMAT}') AS last_seen
-                FROM event_stats) e
+                FROM {views.stats}) e
             LEFT JOIN (SELECT event, count(DISTINCT (_file, _row)) AS bad FROM {VIOLATIONS}
                        GROUP BY event) v ON e.event = v.event""").fetchall()
     }

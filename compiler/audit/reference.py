@@ -32,6 +32,7 @@ from compiler.audit.rules import (
     properties_key,
     search,
 )
+from compiler.exports.report import NEUTRAL, Views
 from compiler.targets.jsonschema import event_name_field, event_schema
 
 VALUE_KINDS = {
@@ -267,10 +268,12 @@ _LAST = datetime.max.replace(tzinfo=UTC)
 _FAR = "9999-12-31T23:59:59.999999+00:00"
 
 
-def read_rows(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[sequence.Row, str | None]]:
+def read_rows(
+    con: duckdb.DuckDBPyConnection, view: str = "events"
+) -> Iterator[tuple[sequence.Row, str | None]]:
     for uuid, event, distinct_id, ts, person_id, props, file, row in con.execute(
         "SELECT uuid, event, distinct_id, timestamp, person_id, properties, _file, _row "
-        "FROM events ORDER BY _file, _row"
+        f"FROM {view} ORDER BY _file, _row"
     ).fetchall():
         ex = uuid if uuid is not None else f"{file}:{row}"
         if ts is not None:
@@ -279,14 +282,14 @@ def read_rows(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[sequence.Row, st
 
 
 def run(
-    con: duckdb.DuckDBPyConnection, rules: AuditRules, text_files: list[str]
+    con: duckdb.DuckDBPyConnection, rules: AuditRules, text_files: list[str], views: Views = NEUTRAL
 ) -> tuple[list[Finding], dict[str, EventStats]]:
     ref = Reference(rules)
     text = set(text_files)
     grouped: dict[tuple[str, str, str | None], list[str]] = defaultdict(list)
     flagged: set[tuple[str, int]] = set()
     rows: list[sequence.Row] = []
-    for row, uuid in read_rows(con):
+    for row, uuid in read_rows(con, views.rows):
         rows.append(row)
         found = ref.row_findings(row, row.properties, uuid, row.file in text)
         for kind, prop in found:
@@ -300,11 +303,14 @@ def run(
         Finding(kind, event, prop, len(exs), sorted(exs)[:EXAMPLES])
         for (kind, event, prop), exs in grouped.items()
     ]
-    return findings, _stats(con, rows, flagged)
+    return findings, _stats(con, rows, flagged, views.stats)
 
 
 def _stats(
-    con: duckdb.DuckDBPyConnection, rows: list[sequence.Row], flagged: set[tuple[str, int]]
+    con: duckdb.DuckDBPyConnection,
+    rows: list[sequence.Row],
+    flagged: set[tuple[str, int]],
+    stats_view: str,
 ) -> dict[str, EventStats]:
     """Per event: rows, first and last timestamp (the reader's, as in the SQL engine) and the
     rows with a finding (this engine's)."""
@@ -316,6 +322,6 @@ def _stats(
         str(event): EventStats(int(n), first, last, bad[str(event)])
         for event, n, first, last in con.execute(
             f"SELECT event, n, strftime(first_seen, '{fmt}'), strftime(last_seen, '{fmt}') "
-            "FROM event_stats"
+            f"FROM {stats_view}"
         ).fetchall()
     }

@@ -1,7 +1,7 @@
 """What a person needs to act on a finding: the rule it broke in words, its most frequent
 offending values with their counts, and for a misspelt name the plan's closest one.
 
-Runs after an engine, on the same `events` view, for the findings already found: each finding
+Runs after an engine, on the same rows view (`events`, or a screened read's), for the findings already found: each finding
 knows its event, property and kind, so one grouped query per (event, property) reads the
 distinct values, most frequent first, and each value is checked again here against the
 property's rule until the finding's rows are accounted for or `SAMPLES` values are found.
@@ -234,31 +234,25 @@ def explain_key(kind: str, key: str, value: Any, rules: AuditRules) -> str | Non
     return None
 
 
-def _has_clean(con: duckdb.DuckDBPyConnection) -> bool:
-    columns = con.execute("SELECT column_name FROM (DESCRIBE events)").fetchall()
-    return ("_clean",) in columns
-
-
 def _values(
     con: duckdb.DuckDBPyConnection,
     event: str,
     source: str,
     text_files: Sequence[str],
     regexes: Sequence[str],
-    clean: bool,
+    view: str,
 ) -> duckdb.DuckDBPyConnection:
     """Distinct (value, text file?, regex verdicts..., rows) of `source` on `event`'s rows, the
     most frequent first. `source` is SQL over the view's row giving JSON (a property's value)
     or VARCHAR (an envelope column)."""
     text = f"_file IN ({', '.join(map(sql_text, text_files))})" if text_files else "false"
-    unscreened = " AND NOT coalesce(_clean, false)" if clean else ""
     checks = "".join(f", regexp_matches(s, {sql_text(p)})" for p in regexes)
     as_text = "v ->> '$'" if source.startswith("json_extract") else "v"
     return con.execute(
         f"""SELECT v, t{checks}, count(*) AS n FROM (
               SELECT v, t, {as_text} AS s FROM (
-                SELECT {source} AS v, {text} AS t FROM events
-                WHERE event = $event{unscreened}) WHERE v IS NOT NULL)
+                SELECT {source} AS v, {text} AS t FROM {view}
+                WHERE event = $event AND NOT coalesce(_clean, false)) WHERE v IS NOT NULL)
             GROUP BY ALL ORDER BY n DESC, v, t""",
         {"event": event},
     )
@@ -289,7 +283,7 @@ def _fill(
     key: str,
     rules: AuditRules,
     text_files: Sequence[str],
-    clean: bool,
+    view: str,
 ) -> None:
     kinds = group.findings.keys()
     column = next((c for c in rules.columns if c.name == key), None)
@@ -304,7 +298,7 @@ def _fill(
         source = f"json_extract(properties, {sql_text(json_path(rule.key if rule else key))})"
     private = (prop is not None and prop.pii) or key in rules.pii  # every value hidden
     try:
-        cursor = _values(con, group.event, source, text_files, regexes, clean)
+        cursor = _values(con, group.event, source, text_files, regexes, view)
         while group.wanted():
             batch = cursor.fetchmany(1000)
             if not batch:
@@ -418,9 +412,11 @@ def annotate(
     text_files: Sequence[str] = (),
     reasons: Mapping[str, int] | None = None,
     strict_system: bool = False,
+    view: str = "events",
 ) -> AuditResult:
     """Fill each finding's `rule`, `samples` and `suggestion` in place (and return `result`).
-    `reasons`: unparseable rows per reason (`ExportReport.reasons`)."""
+    `reasons`: unparseable rows per reason (`ExportReport.reasons`); `view`: where the audited
+    rows are (`ExportReport.views.rows`)."""
     rules = AuditRules(plan, strict_system=strict_system)
     groups: dict[tuple[str, str], Group] = {}
     for f in result.findings:
@@ -433,9 +429,8 @@ def annotate(
             for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:SAMPLES]:
                 f.samples.append(Sample(reason, n, reason))
     if groups:
-        clean = _has_clean(con)
         for (_, key), group in sorted(groups.items()):
-            _fill(con, group, key, rules, text_files, clean)
+            _fill(con, group, key, rules, text_files, view)
     for f in result.findings:
         if f.samples and f.kind != "unparseable_row":
             f.rule = f.samples[0].rule

@@ -42,10 +42,16 @@ _q = quote
 # The rows a cross-row check reads, and with their person. Inlined where used, each behind its
 # own filter on the event: as CTEs, DuckDB pushed the OR of every user's filter into each
 # scan (measured: 0.8 s a scan on a million rows).
-KEPT = """(SELECT event, timestamp, _file, _row, uuid, distinct_id, person_id, properties
-  FROM events WHERE coalesce(_seq, true))"""
-SEQ = f"""(SELECT e.*, coalesce(e.person_id, m.target, e.distinct_id) AS person
-  FROM {KEPT} e LEFT JOIN idmap m ON e.distinct_id = m.other)"""
+def _kept(view: str) -> str:
+    """The rows of `view` (`events`, or a screened read's) that a cross-row check reads."""
+    return f"""(SELECT event, timestamp, _file, _row, uuid, distinct_id, person_id, properties
+  FROM {view} WHERE coalesce(_seq, true))"""
+
+
+def _seq(view: str) -> str:
+    """The kept rows with their person."""
+    return f"""(SELECT e.*, coalesce(e.person_id, m.target, e.distinct_id) AS person
+  FROM {_kept(view)} e LEFT JOIN idmap m ON e.distinct_id = m.other)"""
 
 
 def _key(match_on: str) -> str:
@@ -94,12 +100,12 @@ def _person_firsts(rules: AuditRules) -> list[str]:
     return sorted(events)
 
 
-def _links_sql(rules: AuditRules) -> str:
+def _links_sql(rules: AuditRules, view: str) -> str:
     """The CTEs: the id links, the person of each linked id (`idmap`), the ids any link names
     (`linked`), and the first time of each event a check waits for, per person or per match_on
     value (`firsts`; its `space` is 0 for persons, n for the n-th keyed rule).
 
-    No row is copied: each check reads KEPT through its own filter on the event. (The rows
+    No row is copied: each check reads `_kept` through its own filter on the event. (The rows
     materialized once cost more than all the checks together on realistic rows, most of them
     anonymous rows of plan events read for one user id test.)"""
     prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "")
@@ -108,7 +114,7 @@ def _links_sql(rules: AuditRules) -> str:
     if person:
         firsts.append(
             "SELECT 0, event, person, min(timestamp) FROM "
-            f"{SEQ} "
+            f"{_seq(view)} "
             f"WHERE event IN ({', '.join(_q(e) for e in person)}) AND person IS NOT NULL "
             "GROUP BY ALL"
         )
@@ -116,17 +122,17 @@ def _links_sql(rules: AuditRules) -> str:
         needed = ", ".join(_q(e) for e in rule.requires_before)
         firsts.append(
             f"SELECT {space}, event, k, min(timestamp) FROM "
-            f"(SELECT event, timestamp, {_key(rule.match_on)} AS k FROM {KEPT} "
+            f"(SELECT event, timestamp, {_key(rule.match_on)} AS k FROM {_kept(view)} "
             f"WHERE event IN ({needed})) WHERE k IS NOT NULL GROUP BY ALL"
         )
     return f"""
 links AS (
   SELECT json_extract_string(properties, '$."$anon_distinct_id"') AS a,
          coalesce(distinct_id, json_extract_string(properties, '$.distinct_id')) AS b
-  FROM events WHERE event = '$identify'
+  FROM {view} WHERE event = '$identify'
   UNION ALL
   SELECT distinct_id, json_extract_string(properties, '$.alias')
-  FROM events WHERE event = '$create_alias'
+  FROM {view} WHERE event = '$create_alias'
 ), pairs AS (
   SELECT CASE WHEN NOT starts_with(b, {prefix}) AND starts_with(a, {prefix}) THEN b ELSE a END
              AS other,
@@ -140,16 +146,16 @@ linked AS MATERIALIZED (
 firsts(space, event, k, first_at) AS MATERIALIZED ({" UNION ALL ".join(firsts)})"""
 
 
-def _rule_sql(rules: AuditRules) -> list[str]:
+def _rule_sql(rules: AuditRules, view: str) -> list[str]:
     """One part per rule: a row of its events lacking any earlier-or-equal needed event."""
     out = []
     for rule in rules.plan.sequence_rules.values():
         events = ", ".join(_q(e) for e in rule.events)
         space = 0 if rule.match_on == "person" else 1 + rules.keyed_rules.index(rule)
         rows = (
-            f"(SELECT *, person AS k FROM {SEQ} WHERE event IN ({events}))"
+            f"(SELECT *, person AS k FROM {_seq(view)} WHERE event IN ({events}))"
             if rule.match_on == "person"
-            else f"(SELECT *, {_key(rule.match_on)} AS k FROM {KEPT} WHERE event IN ({events}))"
+            else f"(SELECT *, {_key(rule.match_on)} AS k FROM {_kept(view)} WHERE event IN ({events}))"
         )
         joins = "".join(
             f"\n  LEFT JOIN firsts p{n} ON p{n}.space = {space} "
@@ -167,10 +173,12 @@ def _rule_sql(rules: AuditRules) -> list[str]:
     return out
 
 
-def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[Finding]:
+def duck_violations(
+    con: duckdb.DuckDBPyConnection, rules: AuditRules, view: str = "events"
+) -> list[Finding]:
     """Run the cross-row checks in DuckDB; violating rows land in the temp table VIOLATIONS."""
     identity = rules.plan.identity
-    parts = _rule_sql(rules)
+    parts = _rule_sql(rules, view)
     if identity is not None:
         login = _q(identity.stitch_on)
         known = ", ".join(_q(e) for e in sorted(rules.plan.events))
@@ -178,16 +186,16 @@ def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[F
         if _user_check(rules):
             parts.append(f"""
   SELECT r._file, r._row, r.uuid, r.event, 'identity_violation', {_q(rules.user_name or "")}
-  FROM {SEQ} r JOIN firsts l ON l.space = 0 AND l.event = {login} AND l.k = r.person
+  FROM {_seq(view)} r JOIN firsts l ON l.space = 0 AND l.event = {login} AND l.k = r.person
   WHERE r.event IN ({known}) AND r.timestamp > l.first_at
     AND CASE WHEN r.timestamp > l.first_at THEN {_no_user(rules)} END""")
         parts.append(f"""
   SELECT r._file, r._row, r.uuid, r.event, 'identity_violation', NULL
-  FROM {KEPT} r WHERE r.event = {login}
+  FROM {_kept(view)} r WHERE r.event = {login}
     AND r.distinct_id NOT IN (SELECT id FROM linked)
     AND coalesce({_user(rules)} ->> '$', '') NOT IN (SELECT id FROM linked)
     AND NOT (r.person_id IS NOT NULL AND r.person_id IN
-             (SELECT person_id FROM {KEPT} WHERE starts_with(distinct_id, {anon})
+             (SELECT person_id FROM {_kept(view)} WHERE starts_with(distinct_id, {anon})
               AND person_id IS NOT NULL))""")
     body = (
         " UNION ALL\n".join(parts)
@@ -195,7 +203,7 @@ def duck_violations(con: duckdb.DuckDBPyConnection, rules: AuditRules) -> list[F
         else "SELECT NULL, NULL, NULL, NULL, NULL, NULL::VARCHAR WHERE false"
     )
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {VIOLATIONS} AS
-WITH {_links_sql(rules)}
+WITH {_links_sql(rules, view)}
 SELECT DISTINCT _file, _row, coalesce(uuid, _file || ':' || _row) AS ex, event, kind, property
 FROM ({body}) v(_file, _row, uuid, event, kind, property)""")
     return [

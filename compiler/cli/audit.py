@@ -12,7 +12,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from compiler.audit import ENGINES, run_audit, screen_for
+from compiler.audit import ENGINES, open_screened, run_audit, screen_for
 from compiler.audit.findings import LEVELS
 from compiler.audit.output import to_html, to_json, to_junit, to_text
 from compiler.audit.rules import csv_nulls
@@ -20,7 +20,6 @@ from compiler.audit.samples import annotate
 from compiler.audit.warehouse import DIALECTS
 from compiler.audit.warehouse import emit_sql as warehouse_sql
 from compiler.cli.common import EXIT_FINDINGS, EXIT_OK, InputError, plan_option, read_plan
-from compiler.exports import open_events
 
 MEMORY_LIMIT = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
@@ -116,7 +115,7 @@ def audit(
     con = _connection(memory_limit)
     with _progress(status, "reading exports"):
         screen = screen_for(plan, strict_system=strict_system) if engine == "duckdb" else None
-        exports = open_events(con, inputs, csv_nulls(plan), screen)
+        exports = open_screened(con, inputs, screen, csv_nulls(plan))
         if exports.errors:
             raise InputError("; ".join(exports.errors))
     with _progress(status, f"auditing {exports.rows_total} rows"):
@@ -129,6 +128,7 @@ def audit(
             text_files=exports.text_files,
             reasons=exports.reasons,
             strict_system=strict_system,
+            view=exports.views.rows,
         )
     text = {
         "json": lambda: to_json(audited),

@@ -27,7 +27,7 @@ def failing_rows(plan: Plan, inputs: Sequence[str]) -> tuple[dict[str, list[str]
     """Row ids per event, and the ids of the rows with an error-level finding against `plan`."""
     con = duckdb.connect()
     try:
-        exports = open_events(con, inputs, csv_nulls(plan), None)
+        exports = open_events(con, inputs, csv_nulls(plan))
         if exports.errors:
             raise ValueError("; ".join(exports.errors))
         rules = AuditRules(plan)

@@ -1,14 +1,18 @@
 """Read PostHog exports (every format) into one DuckDB view, `events`, in PostHog's shape.
 
 `open_events(con, inputs)` takes files, globs, directories, manifests or `-` (stdin),
-auto-detects each file's format and creates the temp view `events`:
+auto-detects each file's format and creates the temp view `events`, every good row with its
+properties, whoever asks:
 
     uuid VARCHAR, event VARCHAR, distinct_id VARCHAR, timestamp TIMESTAMPTZ (UTC),
     person_id VARCHAR (NULL when absent), properties VARCHAR (a JSON object as text),
     _file VARCHAR, _row BIGINT (1-based line or row in its file),
-    _clean BOOLEAN, _seq BOOLEAN (NULL unless read with an audit screen: see `load.Screen`;
-    with one, a clean row no cross-row check reads keeps no properties, and if the C line
-    scanner proved it clean, only its event, timestamp and place)
+    _clean BOOLEAN, _seq BOOLEAN (always NULL here)
+
+and `event_stats` (event, n, first_seen, last_seen). The audit's fast paths read through
+`read_screened` with a `load.Screen` (see `compiler.audit.read`): such a read names its rows
+`audit_events` (clean rows no cross-row check reads keep no properties there) and leaves no
+`events` view behind.
 
 The plan's envelope fields (source, environment, user_id, experiment_variant) sit inside
 `properties` and the session id as `$session_id`, as PostHog stores them; canonical §10 rows are
@@ -29,11 +33,37 @@ import duckdb
 
 from compiler.exports import load
 from compiler.exports.detect import Prepared, prepare
+from compiler.exports.json_text import register_functions
+from compiler.exports.jsonl import insert_jsonl
 from compiler.exports.load import Screen
-from compiler.exports.report import WRONG_HEADER, BadRow, ExportFile, ExportReport
+from compiler.exports.report import (
+    NEUTRAL,
+    SCREENED,
+    WRONG_HEADER,
+    BadRow,
+    ExportFile,
+    ExportReport,
+    Views,
+)
 from compiler.exports.sources import Source, expand
+from compiler.exports.tabular import (
+    count_csv_rows,
+    csv_columns,
+    csv_has_events_header,
+    insert_csv,
+    insert_parquet,
+)
 
-__all__ = ["BadRow", "CsvNulls", "ExportFile", "ExportReport", "Screen", "open_events"]
+__all__ = [
+    "BadRow",
+    "CsvNulls",
+    "ExportFile",
+    "ExportReport",
+    "Screen",
+    "Views",
+    "open_events",
+    "read_screened",
+]
 
 CsvNulls = Mapping[str, Collection[str]]
 
@@ -104,15 +134,15 @@ def _dispatch(
         )
     elif prepared.format == "parquet":
         info.format = "posthog-parquet"
-        load.insert_parquet(con, path, name, screen)
+        insert_parquet(con, path, name, screen)
     elif prepared.format == "csv":
         _read_csv(con, path, name, rejects, info, csv_nulls)
     elif prepared.format == "events-api":
         api = _api_to_jsonl(prepared.path, workdir)
-        load.insert_jsonl(con, str(api), name, None, rejects, screen)
+        insert_jsonl(con, str(api), name, None, rejects, screen)
     else:
         info.format = "posthog-jsonl"
-        load.insert_jsonl(con, path, name, prepared.codec, rejects, screen)
+        insert_jsonl(con, path, name, prepared.codec, rejects, screen)
 
 
 def _read_csv(
@@ -124,11 +154,11 @@ def _read_csv(
     csv_nulls: CsvNulls,
 ) -> None:
     info.format, info.typed = "posthog-csv", False
-    columns = load.csv_columns(con, path)
-    if load.csv_has_events_header(columns):
-        load.insert_csv(con, path, name, columns, rejects, csv_nulls)
+    columns = csv_columns(con, path)
+    if csv_has_events_header(columns):
+        insert_csv(con, path, name, columns, rejects, csv_nulls)
         return
-    rows = load.count_csv_rows(con, path)
+    rows = count_csv_rows(con, path)
     info.complete = False
     shown = ", ".join(columns[:6]) + (", ..." if len(columns) > 6 else "")
     info.notes.append(
@@ -168,26 +198,44 @@ def _tally(con: duckdb.DuckDBPyConnection, report: ExportReport) -> None:
 
 
 def open_events(
-    con: duckdb.DuckDBPyConnection,
-    inputs: Sequence[str],
-    csv_nulls: CsvNulls | None = None,
-    screen: Screen | None = None,
+    con: duckdb.DuckDBPyConnection, inputs: Sequence[str], csv_nulls: CsvNulls | None = None
 ) -> ExportReport:
     """Read every input into the temp view `events`; return what was read and what was not.
 
     `csv_nulls` maps an event to the properties whose empty CSV cell means null rather than
-    absent (a CSV cannot tell them apart); see `compiler.audit.rules.csv_nulls`. `screen` (from
-    `compiler.audit.screen_for`) marks clean rows as they are read and drops the properties
-    nobody will read; only the DuckDB audit engine reads such a view."""
+    absent (a CSV cannot tell them apart); see `compiler.audit.rules.csv_nulls`."""
+    return _read(con, inputs, csv_nulls, None, NEUTRAL)
+
+
+def read_screened(
+    con: duckdb.DuckDBPyConnection,
+    inputs: Sequence[str],
+    screen: Screen,
+    csv_nulls: CsvNulls | None = None,
+) -> ExportReport:
+    """Read every input as `open_events` does, through `screen` (`compiler.audit.read`): rows
+    are marked clean as they are read and lose the properties nobody will read, so they go to
+    the view `audit_events` (and `audit_event_stats`), and no `events` view is left."""
+    return _read(con, inputs, csv_nulls, screen, SCREENED)
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    inputs: Sequence[str],
+    csv_nulls: CsvNulls | None,
+    screen: Screen | None,
+    views: Views,
+) -> ExportReport:
     con.execute("SET TimeZone = 'UTC'")
     load.reset(con)
-    report = ExportReport()
+    register_functions(con)
+    report = ExportReport(views=views)
     workdir = Path(tempfile.mkdtemp(prefix="trackplan-export-"))
     try:
         for n, source in enumerate(expand(inputs, workdir)):
             report.files.append(_read_one(con, source, workdir, n, csv_nulls or {}, screen))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    load.create_events_view(con)
+    load.create_views(con, views)
     _tally(con, report)
     return report

@@ -8,6 +8,8 @@ read partly. Brotli has no DuckDB reader: it is decompressed to a temp file, str
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import zlib
 from dataclasses import dataclass
@@ -210,3 +212,10 @@ def prepare(path: Path, name: str, workdir: Path) -> Prepared:
         damage = _unbrotli(path, target)
         return Prepared(target, _text_format(target, name, None), "brotli", damage, native=False)
     return Prepared(path, _text_format(path, name, None), None)
+
+
+def open_lines(path: str, compression: str | None) -> gzip.GzipFile | io.FileIO:
+    """The file's bytes, a gzip stream (one member or many) decompressed as it is read."""
+    if compression == "gzip":
+        return gzip.GzipFile(path, "rb")
+    return io.FileIO(path, "rb")

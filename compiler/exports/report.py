@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Why a row could not be used. Stable strings: they appear in reports.
 INVALID_JSON = "invalid JSON"
@@ -11,6 +12,17 @@ INVALID_UTF8 = "invalid UTF-8"
 NO_EVENT = "no event name"
 BAD_FIELDS = "wrong number of fields"
 WRONG_HEADER = "CSV header is not a PostHog events export"
+
+
+class Views(NamedTuple):
+    """The names a read gives its good rows and their per-event statistics."""
+
+    rows: str
+    stats: str
+
+
+NEUTRAL = Views("events", "event_stats")  # every row with its properties
+SCREENED = Views("audit_events", "audit_event_stats")  # a screened read's rows (the audit's)
 
 
 @dataclass
@@ -62,6 +74,7 @@ class ExportReport:
     files: list[ExportFile] = field(default_factory=list)
     examples: list[BadRow] = field(default_factory=list)  # the first few unparseable rows
     reasons: dict[str, int] = field(default_factory=dict)  # unparseable rows per reason
+    views: Views = NEUTRAL  # where the good rows are: `events`, or a screened read's
 
     @property
     def rows_total(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from compiler.audit import linescan
+from compiler.audit import linescan, scan
 from compiler.audit.findings import KINDS, LEVELS, SEVERITY, Finding
 from compiler.audit.reference import Reference
 from compiler.audit.rules import FORMAT_PATTERNS, AuditRules, search
@@ -32,7 +32,6 @@ from compiler.audit.samples import (
     suggestion,
 )
 from compiler.audit.sequence import Row
-from compiler.exports import scan
 from compiler.plan.model import Plan
 from compiler.serve.history import History
 

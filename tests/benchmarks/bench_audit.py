@@ -4,7 +4,7 @@ Each measurement runs in a fresh subprocess so its peak memory (ru_maxrss) is it
 audit and the scan run REPEAT times each, best time kept: this machine's speed wanders by half
 between runs, as its hypervisor takes back up to a fifth of the busy CPU time (/proc/stat's steal,
 printed with each figure). Figures:
-- audit: `open_events` + the DuckDB engine, with the CLI's memory limit (768 MB), on
+- audit: `open_screened` + the DuckDB engine, with the CLI's memory limit (768 MB), on
   - the clean file (the C line scanner proves most rows clean),
   - the same file with every 20th row broken (those rows get the exact checks),
   - the clean file with the SQL screen alone (Parquet or zstd input, or no C compiler);
@@ -31,8 +31,7 @@ AUDIT = """
 import duckdb, time, resource, json, sys, tempfile
 from pathlib import Path
 from compiler.plan import load_plan
-from compiler.exports import open_events
-from compiler.audit import run_audit, screen_for
+from compiler.audit import open_screened, run_audit, screen_for
 plan = load_plan(Path('tracking_plan')).plan
 t = time.perf_counter()
 con = duckdb.connect()
@@ -41,7 +40,7 @@ con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/trackplan-duckdb'")
 screen = screen_for(plan)
 if sys.argv[2] == "sql":
     screen = screen._replace(lines=None)
-report = open_events(con, [sys.argv[1]], screen=screen)
+report = open_screened(con, [sys.argv[1]], screen)
 result = run_audit(con, report, plan)
 seconds = time.perf_counter() - t
 print(json.dumps({"rows": report.rows_total, "seconds": seconds,

@@ -10,7 +10,7 @@ values or deprecations (the scanner checks all of those). On a clean file every 
 every plan row clean (`dirty` 0): the benchmark asserts that.
 
 - scan / scan_auto: the bare DuckDB scans (`read_ndjson_objects`, `read_ndjson_auto`);
-- audit / audit_sql / audit_exact: `trackplan audit`'s library path (open_events + run_audit)
+- audit / audit_sql / audit_exact: `trackplan audit`'s library path (open_screened + run_audit)
   with the C line scanner, with the SQL screen only, and with no screen (every row exact);
 - duck_typed: `read_ndjson(columns=...)` with `properties` read as a STRUCT built from the plan,
   plus one SQL predicate per event;
@@ -351,9 +351,8 @@ def run_scan(path: str, auto: bool) -> dict[str, Any]:
 def run_audit(path: str, mode: str) -> dict[str, Any]:
     import duckdb
 
+    from compiler.audit import open_screened, screen_for
     from compiler.audit import run_audit as audit
-    from compiler.audit import screen_for
-    from compiler.exports import open_events
 
     plan = _plan()
     t = time.perf_counter()
@@ -363,7 +362,7 @@ def run_audit(path: str, mode: str) -> dict[str, Any]:
     screen = screen_for(plan) if mode != "exact" else None
     if screen is not None and mode == "sql":
         screen = screen._replace(lines=None)
-    report = open_events(con, [path], screen=screen)
+    report = open_screened(con, [path], screen)
     result = audit(con, report, plan)
     seconds = time.perf_counter() - t
     findings = sum(f.count for f in result.findings if f.kind != "never_seen")

@@ -11,8 +11,6 @@ reads).
 
 from __future__ import annotations
 
-import gzip
-import io
 import mmap
 import os
 import stat
@@ -25,6 +23,8 @@ from queue import Queue
 from typing import IO, Any, Protocol
 
 import numpy as np
+
+from compiler.exports.detect import open_lines
 
 try:
     from compiler import _linescan  # type: ignore[attr-defined]
@@ -171,13 +171,6 @@ def _windows(path: str, size: int) -> Iterator[tuple[mmap.mmap, int, int]]:
 
 class _Readable(Protocol):
     def readinto(self, buffer: memoryview, /) -> int | None: ...
-
-
-def open_lines(path: str, compression: str | None) -> gzip.GzipFile | io.FileIO:
-    """The file's bytes, a gzip stream (one member or many) decompressed as it is read."""
-    if compression == "gzip":
-        return gzip.GzipFile(path, "rb")
-    return io.FileIO(path, "rb")
 
 
 def scan_file(
