@@ -241,3 +241,39 @@ def test_hogql_property_access_reads_back_the_key_in_posthogs_parser(tmp_path: P
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == keys
     assert hogql.prop("plain") == "properties.plain" and hogql.prop("1abc").endswith("['1abc']")
+
+
+def test_envelope_column_bounds_agree_in_every_engine(tmp_path: Path) -> None:
+    """The envelope columns' rules (length both ways, pattern) are one definition
+    (`tables.column_failures`) in the DuckDB engine and every warehouse form: a plan that bounds
+    distinct_id's length and pattern gets the same counts from each, and the reference."""
+    from compiler.plan import load_plan
+
+    plan_dir = tmp_path / "plan"
+    shutil.copytree(Path(__file__).parent.parent / "tracking_plan", plan_dir)
+    props = plan_dir / "properties" / "envelope.yaml"
+    text = props.read_text()
+    bounded = "  distinct_id:\n    type: string\n    min_length: 1\n"
+    assert bounded in text
+    props.write_text(
+        text.replace(bounded, bounded + "    max_length: 12\n    pattern: '^[a-z_0-9]+$'\n")
+    )
+    plan = load_plan(plan_dir).plan
+    rows = _rows(plan, 9, 60)
+    for n, row in enumerate(rows):
+        row["distinct_id"] = ["usr_1", "anon_" + "x" * 20, "Ünï", "ok_id", ""][n % 5]
+    path = _write(tmp_path, rows)
+    parquet = tmp_path / "events.parquet"
+    expected = engine_counts(plan, path, parquet)
+    bad = [c for k, e, p, c in expected if (k, p) == ("constraint_violation", "distinct_id")]
+    # too long, not the pattern, empty: every plan-event row but the two good ids
+    assert sum(bad) == sum(
+        1 for n, r in enumerate(rows) if n % 5 in (1, 2, 4) and r["event"] in plan.events
+    )
+    con = duckdb.connect()
+    reference = run_audit(con, open_events(con, [str(path)]), plan, engine="jsonschema")
+    assert {
+        (f.kind, f.event, f.property, f.count) for f in reference.findings if f.kind not in OMITTED
+    } == expected
+    assert duckdb_sql_counts(plan, parquet) == expected
+    assert clickhouse_sql_counts(plan, parquet, tmp_path) == expected

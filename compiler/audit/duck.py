@@ -17,18 +17,18 @@ from compiler.audit import sequence
 from compiler.audit.findings import EXAMPLES, EventStats, Finding
 from compiler.audit.rules import (
     EMAIL_LIKE,
-    FORMAT_PATTERNS,
     INTEGER_TEXT,
     NUMBER_TEXT,
     PHONE_LIKE,
     AuditRules,
 )
-from compiler.audit.tables import PlanTables
+from compiler.audit.tables import PlanTables, column_failures
 from compiler.exports.report import NEUTRAL, Views
-from compiler.funnel.dialects import quote
+from compiler.funnel.dialects import get, quote
 
 PII_PREFILTER = r"@|\+[0-9]|[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}"
 VIOLATIONS = "_trackplan_audit_violations"
+DUCKDB = get("duckdb")
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -176,39 +176,16 @@ FROM (SELECT *, unnest([k1, k2, k3]) AS kind FROM kinds WHERE coalesce(k1, k2, k
 WHERE kind IS NOT NULL"""
 
 
-def column_failures(rules: AuditRules) -> list[tuple[str, str, str]]:
-    """(kind, column, SQL condition) for each way an envelope column of a plan event fails."""
-    out = []
-    for col in rules.columns:
-        c = col.column  # PostHog's column; findings name the plan's field
-        if col.required:
-            out.append(("missing_envelope_field", col.name, f"{c} IS NULL"))
-        if c == "timestamp":
-            continue  # a typed column: a valid date-time whenever present
-        failed = []
-        if col.prop.min_length is not None:
-            failed.append(f"length({c}) < {col.prop.min_length}")
-        if col.prop.max_length is not None:
-            failed.append(f"length({c}) > {col.prop.max_length}")
-        for pattern in (col.prop.pattern, FORMAT_PATTERNS.get(col.prop.format or "")):
-            if pattern:
-                failed.append(f"NOT regexp_matches({c}, {lit(pattern)})")
-        if failed:
-            condition = f"{c} IS NOT NULL AND ({' OR '.join(failed)})"
-            out.append(("constraint_violation", col.name, condition))
-    return out
-
-
 def columns_ok(rules: AuditRules) -> str:
     """SQL: no envelope column of a plan event row fails."""
-    failures = [f"({condition})" for _, _, condition in column_failures(rules)]
+    failures = [f"({condition})" for _, _, condition in column_failures(rules, DUCKDB)]
     return f"NOT coalesce({' OR '.join(failures)}, true)" if failures else "true"
 
 
 def _column_checks(rules: AuditRules) -> list[str]:
     return [
         f"CASE WHEN known AND {condition} THEN {{'kind': {lit(kind)}, 'property': {lit(name)}}} END"
-        for kind, name, condition in column_failures(rules)
+        for kind, name, condition in column_failures(rules, DUCKDB)
     ]
 
 

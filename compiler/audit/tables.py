@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.audit.rules import FORMAT_PATTERNS, AuditRules
+from compiler.funnel.dialects import Dialect
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,27 @@ class PlanTables:
     def source_enum(self) -> tuple[str, ...]:
         name = self.rules.source_name
         return next((k.enum_text or () for k in self.keys if name and k.name == name), ())
+
+
+def column_failures(rules: AuditRules, d: Dialect) -> list[tuple[str, str, str]]:
+    """(kind, column, SQL condition in `d`) for each way an envelope column of a plan event
+    fails: one definition for the DuckDB engine, its screen and every warehouse dialect."""
+    out = []
+    for col in rules.columns:
+        c = col.column  # PostHog's column; findings name the plan's field
+        if col.required:
+            out.append(("missing_envelope_field", col.name, f"{c} IS NULL"))
+        if c == "timestamp":
+            continue  # a typed column: a valid date-time whenever present
+        failed = []
+        if col.prop.min_length is not None:
+            failed.append(f"{d.char_length(c)} < {col.prop.min_length}")
+        if col.prop.max_length is not None:
+            failed.append(f"{d.char_length(c)} > {col.prop.max_length}")
+        for pattern in (col.prop.pattern, FORMAT_PATTERNS.get(col.prop.format or "")):
+            if pattern:
+                failed.append(f"NOT {d.regex_match(c, d.literal(pattern))}")
+        if failed:
+            condition = f"{c} IS NOT NULL AND ({' OR '.join(failed)})"
+            out.append(("constraint_violation", col.name, condition))
+    return out

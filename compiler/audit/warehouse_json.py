@@ -7,8 +7,8 @@ dialect's constructs (`Dialect` in compiler/funnel/dialect_base.py). Entry: `war
 
 from __future__ import annotations
 
-from compiler.audit.rules import EMAIL_LIKE, FORMAT_PATTERNS, PHONE_LIKE, AuditRules
-from compiler.audit.tables import PlanTables
+from compiler.audit.rules import EMAIL_LIKE, PHONE_LIKE, AuditRules
+from compiler.audit.tables import PlanTables, column_failures
 from compiler.funnel.dialects import Dialect
 from compiler.plan.model import Plan
 
@@ -193,31 +193,10 @@ def _row_findings(d: Dialect, t: PlanTables, rules: AuditRules) -> str:
     def one(kind: str, prop: str) -> str:
         return d.array_expr([d.pair(lit(kind), prop)])
 
-    columns = []
-    for col in rules.columns:
-        c = col.column  # PostHog's column; findings name the plan's field
-        if col.required:
-            columns.append(
-                d.if_(
-                    f"{known} AND ({c} IS NULL)", one("missing_envelope_field", lit(col.name)), none
-                )
-            )
-        if c == "timestamp":
-            continue
-        failed = []
-        if col.prop.min_length is not None:
-            failed.append(f"{d.char_length(c)} < {col.prop.min_length}")
-        for pattern in (col.prop.pattern, FORMAT_PATTERNS.get(col.prop.format or "")):
-            if pattern:
-                failed.append(f"NOT {d.regex_match(c, lit(pattern))}")
-        if failed:
-            columns.append(
-                d.if_(
-                    f"{known} AND {c} IS NOT NULL AND ({' OR '.join(failed)})",
-                    one("constraint_violation", lit(col.name)),
-                    none,
-                )
-            )
+    columns = [
+        d.if_(f"{known} AND {condition}", one(kind, lit(name)), none)
+        for kind, name, condition in column_failures(rules, d)
+    ]
 
     def each(kind: str, prop: str, keys: str) -> str:
         return d.transform("k", d.pair(lit(kind), prop), keys)
