@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 from pathlib import Path
@@ -17,9 +15,9 @@ from compiler.audit.warehouse import OMITTED, emit_sql
 from compiler.exports import open_events
 from tests.conftest import FIXTURES
 from tests.export_rows import posthog_row
+from tests.test_warehouse_dialects import clickhouse_sql_counts
 
 chdb = pytest.importorskip("chdb")
-from chdb import session  # noqa: E402
 
 SAMPLE = FIXTURES / "exports" / "sample_export.jsonl"
 
@@ -43,25 +41,7 @@ def clickhouse_counts(
         f"COPY (SELECT uuid, event, distinct_id, timestamp, person_id, properties FROM events) "
         f"TO '{parquet}' (FORMAT parquet)"
     )
-    chs = session.Session(str(tmp_path / "chdb"))
-    chs.query("CREATE DATABASE IF NOT EXISTS audit")
-    chs.query(
-        "CREATE TABLE audit.events (uuid Nullable(String), event String, distinct_id "
-        "Nullable(String), timestamp Nullable(DateTime64(6, 'UTC')), person_id Nullable(String), "
-        f"properties String) ENGINE = MergeTree ORDER BY event AS SELECT * FROM file('{parquet}', Parquet)"
-    )
-    text = str(chs.query("USE audit; " + emit_sql(plan, "clickhouse"), "CSVWithNames"))
-    chs.close()
-    rows = list(csv.DictReader(io.StringIO(text)))
-    return {
-        (
-            r["kind"],
-            r["event"],
-            r["property"] if r["property"] not in ("", "\\N") else None,
-            int(r["count"]),
-        )
-        for r in rows
-    }
+    return clickhouse_sql_counts(plan, parquet, tmp_path)
 
 
 def test_clickhouse_sql_agrees_with_duckdb_on_the_sample(plan, tmp_path: Path) -> None:
