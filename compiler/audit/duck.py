@@ -24,7 +24,7 @@ from compiler.audit.rules import (
 )
 from compiler.audit.tables import PlanTables, column_failures
 from compiler.exports.report import NEUTRAL, Views
-from compiler.funnel.dialects import get, quote
+from compiler.funnel.dialects import get
 
 PII_PREFILTER = r"@|\+[0-9]|[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}"
 VIOLATIONS = "_trackplan_audit_violations"
@@ -33,13 +33,8 @@ TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def lit(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(float(value))
-    return quote(str(value))
+    """A plan value as a DuckDB literal (the dialect's own), NULL for None."""
+    return "NULL" if value is None else DUCKDB.value(value)
 
 
 def lst(values: Sequence[object] | None, type_: str) -> str:

@@ -36,9 +36,6 @@ from compiler.funnel.dialects import json_path, quote
 VIOLATIONS = "_trackplan_audit_sequence"
 
 
-_q = quote
-
-
 # The rows a cross-row check reads, and with their person. Inlined where used, each behind its
 # own filter on the event: as CTEs, DuckDB pushed the OR of every user's filter into each
 # scan (measured: 0.8 s a scan on a million rows).
@@ -56,13 +53,13 @@ def _seq(view: str) -> str:
 
 def _key(match_on: str) -> str:
     """SQL: a row's match_on value as text (NULL when absent or null)."""
-    return f"(json_extract(properties, {_q(json_path(match_on))}) ->> '$')"
+    return f"(json_extract(properties, {quote(json_path(match_on))}) ->> '$')"
 
 
 def _user(rules: AuditRules) -> str:
     """SQL: the row's user id as JSON (a path no JSON key spells when the plan has none)."""
     path = json_path(rules.user_key) if rules.user_key is not None else "$[-1]"
-    return f"json_extract(properties, {_q(path)})"
+    return f"json_extract(properties, {quote(path)})"
 
 
 def _no_user(rules: AuditRules) -> str:
@@ -70,7 +67,7 @@ def _no_user(rules: AuditRules) -> str:
     key) nor the quoted key lacks the key: nothing is parsed."""
     if rules.user_key is None:
         return "true"
-    key = _q(f'"{rules.user_key}"')
+    key = quote(f'"{rules.user_key}"')
     return (
         f"(NOT contains(properties, {key}) AND NOT contains(properties, '\\') "
         f"OR coalesce(json_type({_user(rules)}), 'NULL') = 'NULL')"
@@ -108,18 +105,18 @@ def _links_sql(rules: AuditRules, view: str) -> str:
     No row is copied: each check reads `_kept` through its own filter on the event. (The rows
     materialized once cost more than all the checks together on realistic rows, most of them
     anonymous rows of plan events read for one user id test.)"""
-    prefix = _q(rules.plan.identity.user_prefix if rules.plan.identity else "")
+    prefix = quote(rules.plan.identity.user_prefix if rules.plan.identity else "")
     firsts = ["SELECT NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::TIMESTAMPTZ WHERE false"]
     person = _person_firsts(rules)
     if person:
         firsts.append(
             "SELECT 0, event, person, min(timestamp) FROM "
             f"{_seq(view)} "
-            f"WHERE event IN ({', '.join(_q(e) for e in person)}) AND person IS NOT NULL "
+            f"WHERE event IN ({', '.join(quote(e) for e in person)}) AND person IS NOT NULL "
             "GROUP BY ALL"
         )
     for space, rule in enumerate(rules.keyed_rules, 1):
-        needed = ", ".join(_q(e) for e in rule.requires_before)
+        needed = ", ".join(quote(e) for e in rule.requires_before)
         firsts.append(
             f"SELECT {space}, event, k, min(timestamp) FROM "
             f"(SELECT event, timestamp, {_key(rule.match_on)} AS k FROM {_kept(view)} "
@@ -150,7 +147,7 @@ def _rule_sql(rules: AuditRules, view: str) -> list[str]:
     """One part per rule: a row of its events lacking any earlier-or-equal needed event."""
     out = []
     for rule in rules.plan.sequence_rules.values():
-        events = ", ".join(_q(e) for e in rule.events)
+        events = ", ".join(quote(e) for e in rule.events)
         space = 0 if rule.match_on == "person" else 1 + rules.keyed_rules.index(rule)
         rows = (
             f"(SELECT *, person AS k FROM {_seq(view)} WHERE event IN ({events}))"
@@ -159,7 +156,7 @@ def _rule_sql(rules: AuditRules, view: str) -> list[str]:
         )
         joins = "".join(
             f"\n  LEFT JOIN firsts p{n} ON p{n}.space = {space} "
-            f"AND p{n}.event = {_q(needed)} AND p{n}.k = r.k"
+            f"AND p{n}.event = {quote(needed)} AND p{n}.k = r.k"
             for n, needed in enumerate(rule.requires_before)
         )
         late = " OR ".join(
@@ -180,12 +177,12 @@ def duck_violations(
     identity = rules.plan.identity
     parts = _rule_sql(rules, view)
     if identity is not None:
-        login = _q(identity.stitch_on)
-        known = ", ".join(_q(e) for e in sorted(rules.plan.events))
-        anon = _q(identity.anonymous_prefix)
+        login = quote(identity.stitch_on)
+        known = ", ".join(quote(e) for e in sorted(rules.plan.events))
+        anon = quote(identity.anonymous_prefix)
         if _user_check(rules):
             parts.append(f"""
-  SELECT r._file, r._row, r.uuid, r.event, 'identity_violation', {_q(rules.user_name or "")}
+  SELECT r._file, r._row, r.uuid, r.event, 'identity_violation', {quote(rules.user_name or "")}
   FROM {_seq(view)} r JOIN firsts l ON l.space = 0 AND l.event = {login} AND l.k = r.person
   WHERE r.event IN ({known}) AND r.timestamp > l.first_at
     AND CASE WHEN r.timestamp > l.first_at THEN {_no_user(rules)} END""")
